@@ -1,0 +1,5 @@
+//! Plain-Rust twins of the GPU ops, in f64: slow, obviously correct, the reference every
+//! GPU result and every finite-difference check is compared with. Tensors are flat
+//! NCHW slices with their dimensions passed alongside.
+
+pub mod activation;

@@ -1,0 +1,35 @@
+//! The library's error type: every failure names the thing at fault.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// No adapter matched; `hint` says what to install or set.
+    #[error("no GPU adapter found: {hint}")]
+    NoAdapter { hint: String },
+
+    #[error("could not create a device on adapter '{adapter}': {source}")]
+    Device {
+        adapter: String,
+        #[source]
+        source: wgpu::RequestDeviceError,
+    },
+
+    /// An op was given tensors whose shapes do not fit together.
+    #[error("{op}: {detail}")]
+    Shape { op: &'static str, detail: String },
+
+    /// The GPU reported an error (validation, out of memory) while running our work.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shorthand for a shape error in op `op`.
+pub fn shape_err<T>(op: &'static str, detail: impl Into<String>) -> Result<T> {
+    Err(Error::Shape {
+        op,
+        detail: detail.into(),
+    })
+}

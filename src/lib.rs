@@ -1,0 +1,16 @@
+//! realnvp: Real NVP normalizing flows computed by WGSL compute shaders on wgpu.
+//!
+//! - [`runtime`]: adapter, device, tensors, buffer pool, kernel dispatch.
+//! - [`ops`]: one GPU op per file (shader in `shaders/`), forward and backward.
+//! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
+//! - [`check`]: comparison and finite-difference helpers.
+
+pub mod check;
+pub mod cli;
+pub mod cpu;
+pub mod error;
+pub mod ops;
+pub mod runtime;
+
+pub use error::{Error, Result};
+pub use runtime::{Gpu, Shape, Tensor};

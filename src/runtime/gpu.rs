@@ -1,0 +1,253 @@
+//! The compute context: one device and queue, the buffer pool and the pipeline cache,
+//! built once and shared (`Arc<Gpu>`) by the CLI, the tests and the desktop app.
+
+use std::sync::Arc;
+
+use wgpu::util::DeviceExt;
+
+use super::adapter;
+use super::kernel::{Access, Bind, Dispatch, KernelCache, Wgsl};
+use super::pool::{BufferPool, PoolStats};
+use super::tensor::{Shape, Tensor};
+use crate::error::{Error, Result, shape_err};
+
+/// Which family of kernel variants suits the adapter (see ARCHITECTURE.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelFamily {
+    /// Workgroup-memory tiling: real GPUs, where shared memory is fast and barriers cheap.
+    Tiled,
+    /// Register-blocked, barrier-free kernels: CPU adapters such as lavapipe, where
+    /// barriers cost more than workgroup memory saves.
+    Direct,
+}
+
+/// Environment variable that forces a kernel family (`tiled` or `direct`).
+pub const KERNELS_ENV: &str = "REALNVP_KERNELS";
+
+impl KernelFamily {
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+        match std::env::var(KERNELS_ENV).as_deref() {
+            Ok("tiled") => return KernelFamily::Tiled,
+            Ok("direct") => return KernelFamily::Direct,
+            _ => {}
+        }
+        if info.device_type == wgpu::DeviceType::Cpu {
+            KernelFamily::Direct
+        } else {
+            KernelFamily::Tiled
+        }
+    }
+}
+
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub kernels: KernelFamily,
+    pool: Arc<BufferPool>,
+    cache: KernelCache,
+}
+
+impl Gpu {
+    /// Opens the chosen adapter (see [`adapter::choose`]) and creates a device on it.
+    pub fn new(adapter_name: Option<&str>) -> Result<Arc<Gpu>> {
+        let instance = adapter::instance();
+        let adapter = adapter::choose(&instance, adapter_name)?;
+        let info = adapter.get_info();
+        // Timestamps let the benchmark time kernels on the GPU itself where supported.
+        let wanted = wgpu::Features::TIMESTAMP_QUERY;
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("realnvp"),
+            required_features: adapter.features() & wanted,
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))
+        .map_err(|source| Error::Device {
+            adapter: info.name.clone(),
+            source,
+        })?;
+        Ok(Gpu::from_device(info, device, queue))
+    }
+
+    /// Wraps a device made elsewhere (the desktop app shares its rendering device).
+    pub fn from_device(
+        info: wgpu::AdapterInfo,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Arc<Gpu> {
+        Arc::new(Gpu {
+            kernels: KernelFamily::for_adapter(&info),
+            device,
+            queue,
+            info,
+            pool: Arc::default(),
+            cache: KernelCache::default(),
+        })
+    }
+
+    pub fn adapter_name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// A tensor whose contents are undefined (a reused buffer keeps old data).
+    pub fn empty(&self, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
+        let bytes = shape.numel() as u64 * 4;
+        let max = self.device.limits().max_storage_buffer_binding_size as u64;
+        if bytes == 0 || bytes > max {
+            return shape_err(
+                "tensor",
+                format!("shape {shape} needs {bytes} bytes; a tensor must hold 1 to {max} bytes"),
+            );
+        }
+        let (id, buffer) = self.pool.take(&self.device, bytes);
+        Ok(Tensor::new(self.pool.clone(), id, buffer, shape))
+    }
+
+    pub fn zeros(&self, shape: impl Into<Shape>) -> Result<Tensor> {
+        let t = self.empty(shape)?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(t.buffer(), 0, Some(t.bytes()));
+        self.queue.submit([enc.finish()]);
+        Ok(t)
+    }
+
+    pub fn upload(&self, shape: impl Into<Shape>, data: &[f32]) -> Result<Tensor> {
+        let shape = shape.into();
+        if shape.numel() != data.len() {
+            return shape_err(
+                "upload",
+                format!(
+                    "shape {shape} holds {} values, data has {}",
+                    shape.numel(),
+                    data.len()
+                ),
+            );
+        }
+        let t = self.empty(shape)?;
+        self.write(&t, data)?;
+        Ok(t)
+    }
+
+    pub fn write(&self, t: &Tensor, data: &[f32]) -> Result<()> {
+        if t.numel() != data.len() {
+            return shape_err(
+                "write",
+                format!(
+                    "tensor {} holds {} values, data has {}",
+                    t.shape(),
+                    t.numel(),
+                    data.len()
+                ),
+            );
+        }
+        self.queue.write_buffer(
+            t.buffer(),
+            t.offset() as u64 * 4,
+            bytemuck::cast_slice(data),
+        );
+        Ok(())
+    }
+
+    /// Copies a tensor back to the CPU, waiting for all work submitted before.
+    pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: t.bytes(),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(t.buffer(), t.offset() as u64 * 4, &staging, 0, t.bytes());
+        self.queue.submit([enc.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| Error::Gpu(e.to_string()))?
+            .map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
+        let view = staging
+            .get_mapped_range(..)
+            .map_err(|e| Error::Gpu(format!("{e:?}")))?;
+        let out = bytemuck::cast_slice(&view).to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(out)
+    }
+
+    /// Blocks until the queue is idle.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(e.to_string()))
+    }
+
+    /// Builds a dispatch of `entry` in `shader` with uniform `params` (binding 0) and the
+    /// storage `binds` (their own slots). Pipelines and layouts come from the cache.
+    pub fn dispatch<P: bytemuck::Pod>(
+        &self,
+        shader: &'static Wgsl,
+        entry: &'static str,
+        params: &P,
+        binds: &[Bind<'_>],
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let access: Vec<(u32, Access)> = binds.iter().map(|b| (b.slot, b.access)).collect();
+        let pipeline = self.cache.pipeline(&self.device, shader, entry, &access);
+        let layout = self.cache.layout(&self.device, &access);
+        // Uniform blocks are multiples of 16 bytes in WGSL.
+        let mut bytes = bytemuck::bytes_of(params).to_vec();
+        bytes.resize(bytes.len().div_ceil(16).max(1) * 16, 0);
+        let uniform = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(entry),
+                contents: &bytes,
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        entries.extend(binds.iter().map(|b| wgpu::BindGroupEntry {
+            binding: b.slot,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: b.tensor.buffer(),
+                offset: b.tensor.offset() as u64 * 4,
+                size: wgpu::BufferSize::new(b.tensor.bytes()),
+            }),
+        }));
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(entry),
+            layout: &layout.0,
+            entries: &entries,
+        });
+        Dispatch::new(pipeline, bind_group, workgroups)
+    }
+
+    /// Records `record` into one compute pass and submits it as one command buffer.
+    pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            record(&mut pass);
+        }
+        self.queue.submit([enc.finish()]);
+    }
+
+    /// Runs dispatches in order in one submission.
+    pub fn run_all(&self, dispatches: &[&Dispatch]) {
+        self.run(|pass| dispatches.iter().for_each(|d| d.encode(pass)));
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.stats()
+    }
+
+    pub fn pipelines_compiled(&self) -> u64 {
+        self.cache.pipelines_compiled()
+    }
+}

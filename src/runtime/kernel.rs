@@ -1,0 +1,266 @@
+//! Shaders, pipelines and dispatches. A [`Dispatch`] is one kernel call with its
+//! bindings fixed when it is built; recording it later costs no allocation, no
+//! pipeline compilation and no bind-group creation.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::tensor::Tensor;
+
+/// Helpers shared by every shader (flat invocation ids for 2-D grids, ...), prepended
+/// to each WGSL file before compilation.
+pub const PRELUDE: &str = include_str!("../../shaders/prelude.wgsl");
+
+/// Invocations per workgroup of every 1-D kernel (the prelude's `WG`).
+pub const WG: u32 = 64;
+
+/// A WGSL source file in `shaders/`.
+#[derive(Debug)]
+pub struct Wgsl {
+    pub name: &'static str,
+    pub source: &'static str,
+}
+
+/// Declares a `Wgsl` constant for `shaders/<name>.wgsl`.
+#[macro_export]
+macro_rules! wgsl {
+    ($name:literal) => {
+        $crate::runtime::Wgsl {
+            name: $name,
+            source: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/shaders/",
+                $name,
+                ".wgsl"
+            )),
+        }
+    };
+}
+
+impl Wgsl {
+    /// The text actually compiled: the prelude, then the file.
+    pub fn full_source(&self) -> String {
+        format!("{PRELUDE}\n{}", self.source)
+    }
+}
+
+/// How a kernel uses a storage binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+/// A storage binding of a dispatch: the WGSL `@binding` slot (1 and up; 0 is the
+/// uniform parameter block), the tensor, and how the kernel uses it. Entry points of one
+/// file each bind the subset of the file's slots they use.
+pub struct Bind<'a> {
+    pub slot: u32,
+    pub tensor: &'a Tensor,
+    pub access: Access,
+}
+
+impl<'a> Bind<'a> {
+    pub fn read(slot: u32, tensor: &'a Tensor) -> Self {
+        Bind {
+            slot,
+            tensor,
+            access: Access::Read,
+        }
+    }
+    pub fn write(slot: u32, tensor: &'a Tensor) -> Self {
+        Bind {
+            slot,
+            tensor,
+            access: Access::ReadWrite,
+        }
+    }
+}
+
+/// The binding slots and access of a dispatch, which select its layout.
+pub(crate) type Signature = Vec<(u32, Access)>;
+
+/// One recorded kernel call.
+pub struct Dispatch {
+    pipeline: Arc<wgpu::ComputePipeline>,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+impl Dispatch {
+    pub(crate) fn new(
+        pipeline: Arc<wgpu::ComputePipeline>,
+        bind_group: wgpu::BindGroup,
+        workgroups: [u32; 3],
+    ) -> Self {
+        Dispatch {
+            pipeline,
+            bind_group,
+            workgroups,
+        }
+    }
+
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
+
+    pub fn workgroups(&self) -> [u32; 3] {
+        self.workgroups
+    }
+}
+
+/// Workgroup counts covering `invocations` invocations of `wg` each; the grid folds into
+/// y when x would exceed the 65535 limit (shaders use the prelude's `flat_id`).
+pub fn grid(invocations: usize, wg: u32) -> [u32; 3] {
+    let groups = (invocations as u64).div_ceil(wg as u64).max(1);
+    let x = groups.min(65535);
+    let y = groups.div_ceil(x);
+    [x as u32, y as u32, 1]
+}
+
+#[derive(Default)]
+pub(crate) struct KernelCache {
+    modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
+    layouts: Mutex<HashMap<Signature, Arc<(wgpu::BindGroupLayout, wgpu::PipelineLayout)>>>,
+    pipelines: Mutex<HashMap<(&'static str, &'static str, Signature), Arc<wgpu::ComputePipeline>>>,
+    compiled: std::sync::atomic::AtomicU64,
+}
+
+impl KernelCache {
+    pub(crate) fn pipelines_compiled(&self) -> u64 {
+        self.compiled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn module(&self, device: &wgpu::Device, shader: &Wgsl) -> Arc<wgpu::ShaderModule> {
+        self.modules
+            .lock()
+            .unwrap()
+            .entry(shader.name)
+            .or_insert_with(|| {
+                Arc::new(device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader.name),
+                    source: wgpu::ShaderSource::Wgsl(Cow::Owned(shader.full_source())),
+                }))
+            })
+            .clone()
+    }
+
+    pub(crate) fn layout(
+        &self,
+        device: &wgpu::Device,
+        access: &[(u32, Access)],
+    ) -> Arc<(wgpu::BindGroupLayout, wgpu::PipelineLayout)> {
+        self.layouts
+            .lock()
+            .unwrap()
+            .entry(access.to_vec())
+            .or_insert_with(|| {
+                let mut entries = vec![wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                }];
+                entries.extend(access.iter().map(|&(slot, a)| wgpu::BindGroupLayoutEntry {
+                    binding: slot,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: a == Access::Read,
+                        },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                }));
+                let bgl = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: None,
+                    entries: &entries,
+                });
+                let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: None,
+                    bind_group_layouts: &[Some(&bgl)],
+                    immediate_size: 0,
+                });
+                Arc::new((bgl, pl))
+            })
+            .clone()
+    }
+
+    pub(crate) fn pipeline(
+        &self,
+        device: &wgpu::Device,
+        shader: &'static Wgsl,
+        entry: &'static str,
+        access: &[(u32, Access)],
+    ) -> Arc<wgpu::ComputePipeline> {
+        let key = (shader.name, entry, access.to_vec());
+        if let Some(p) = self.pipelines.lock().unwrap().get(&key) {
+            return p.clone();
+        }
+        let module = self.module(device, shader);
+        let layout = self.layout(device, access);
+        let pipeline = Arc::new(
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&layout.1),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            }),
+        );
+        self.compiled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.pipelines.lock().unwrap().insert(key, pipeline.clone());
+        pipeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file in shaders/ (with the prelude) parses and validates with naga,
+    /// no device needed.
+    #[test]
+    fn every_wgsl_file_validates_with_naga() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("wgsl")
+                || path.file_name().unwrap() == "prelude.wgsl"
+            {
+                continue;
+            }
+            let source = format!("{PRELUDE}\n{}", std::fs::read_to_string(&path).unwrap());
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+            checked += 1;
+        }
+        assert!(checked > 0, "no shaders found in {dir}");
+    }
+
+    #[test]
+    fn grid_folds_large_dispatches_into_y() {
+        assert_eq!(grid(10, 64), [1, 1, 1]);
+        assert_eq!(grid(64 * 65535, 64), [65535, 1, 1]);
+        let [x, y, _] = grid(64 * 65536, 64);
+        assert!(x <= 65535 && x as u64 * y as u64 >= 65536);
+    }
+}

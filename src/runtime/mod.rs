@@ -1,0 +1,14 @@
+//! GPU runtime: adapter choice, the compute context, tensors, the buffer pool and
+//! kernel dispatch. Nothing here knows about flows.
+
+pub mod adapter;
+mod gpu;
+mod kernel;
+mod pool;
+mod tensor;
+pub mod timer;
+
+pub use gpu::{Gpu, KERNELS_ENV, KernelFamily};
+pub use kernel::{Access, Bind, Dispatch, PRELUDE, WG, Wgsl, grid};
+pub use pool::PoolStats;
+pub use tensor::{Shape, Tensor, VIEW_ALIGN};

@@ -1,0 +1,66 @@
+//! Buffer pool: a freed tensor's buffer goes back to a free list keyed by size, so that
+//! after warm-up a training step creates no buffers (creating and first binding a buffer
+//! is expensive in WebGPU).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Storage usage shared by every tensor buffer.
+pub const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+/// Sizes are rounded up to this many bytes so that similar tensors share buffers.
+const GRANULE: u64 = 256;
+
+#[derive(Default)]
+pub struct BufferPool {
+    free: Mutex<HashMap<u64, Vec<(u64, wgpu::Buffer)>>>,
+    next_id: AtomicU64,
+    created: AtomicU64,
+    created_bytes: AtomicU64,
+}
+
+/// Counters a test or benchmark reads to prove a step allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    pub buffers_created: u64,
+    pub bytes_created: u64,
+}
+
+impl BufferPool {
+    /// A buffer of at least `bytes` bytes and its pool-wide id, reused when one is free.
+    pub fn take(&self, device: &wgpu::Device, bytes: u64) -> (u64, wgpu::Buffer) {
+        let size = bytes.max(4).div_ceil(GRANULE) * GRANULE;
+        if let Some(found) = self.free.lock().unwrap().get_mut(&size).and_then(Vec::pop) {
+            return found;
+        }
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tensor"),
+            size,
+            usage: TENSOR_USAGE,
+            mapped_at_creation: false,
+        });
+        self.created.fetch_add(1, Ordering::Relaxed);
+        self.created_bytes.fetch_add(size, Ordering::Relaxed);
+        (self.next_id.fetch_add(1, Ordering::Relaxed), buffer)
+    }
+
+    pub fn give_back(&self, id: u64, buffer: wgpu::Buffer) {
+        let size = buffer.size();
+        self.free
+            .lock()
+            .unwrap()
+            .entry(size)
+            .or_default()
+            .push((id, buffer));
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            buffers_created: self.created.load(Ordering::Relaxed),
+            bytes_created: self.created_bytes.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Every GPU op against its CPU twin, every CPU backward against finite differences,
+//! and shape errors. One test binary (one link of wgpu); a module per op family.
+
+mod common;
+
+mod ops {
+    mod activation;
+}

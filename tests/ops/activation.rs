@@ -1,0 +1,176 @@
+use realnvp::check::{assert_close, assert_gradient, dot};
+use realnvp::cpu::activation as cpu;
+use realnvp::ops::{GradMode, activation};
+
+use crate::common::*;
+
+#[test]
+fn relu_tanh_forward_backward_match_cpu() {
+    let gpu = gpu();
+    let mut r = rng(1);
+    for &shape in ODD_SHAPES {
+        let n = shape.iter().product();
+        let x = f32_exact(uniform(&mut r, n, 2.0));
+        let dy = f32_exact(uniform(&mut r, n, 1.0));
+        let prior = f32_exact(uniform(&mut r, n, 1.0));
+        let (xt, dyt) = (upload(&gpu, shape, &x), upload(&gpu, shape, &dy));
+        let y = gpu.empty(shape).unwrap();
+        let dx = upload(&gpu, shape, &prior);
+        type Fwd = fn(&[f64]) -> Vec<f64>;
+        type Bwd = fn(&[f64], &[f64]) -> Vec<f64>;
+        let cases: [(&str, Fwd, Bwd); 2] = [
+            ("relu", cpu::relu, cpu::relu_backward),
+            ("tanh", cpu::tanh, cpu::tanh_backward),
+        ];
+        for (name, f, b) in cases {
+            let (fwd, bwd) = if name == "relu" {
+                (
+                    activation::relu(&gpu, &xt, &y).unwrap(),
+                    activation::relu_backward(&gpu, &xt, &dyt, &dx, GradMode::Accumulate).unwrap(),
+                )
+            } else {
+                (
+                    activation::tanh(&gpu, &xt, &y).unwrap(),
+                    activation::tanh_backward(&gpu, &xt, &dyt, &dx, GradMode::Write).unwrap(),
+                )
+            };
+            gpu.write(&dx, &realnvp::check::narrow(&prior)).unwrap();
+            gpu.run(|p| {
+                fwd.encode(p);
+                bwd.encode(p);
+            });
+            assert_close(
+                &format!("{name} {shape:?} forward"),
+                &download(&gpu, &y),
+                &f(&x),
+                1e-6,
+                1e-5,
+            );
+            let mut want = b(&x, &dy);
+            if name == "relu" {
+                want.iter_mut().zip(&prior).for_each(|(w, p)| *w += p);
+            }
+            assert_close(
+                &format!("{name} {shape:?} backward"),
+                &download(&gpu, &dx),
+                &want,
+                1e-6,
+                1e-5,
+            );
+            let grad = b(&x, &dy);
+            assert_gradient(name, &|x| dot(&f(x), &dy), &x, &grad, None);
+        }
+    }
+}
+
+#[test]
+fn scale_tanh_matches_cpu_and_finite_differences() {
+    let gpu = gpu();
+    let mut r = rng(2);
+    for &shape @ [_, c, h, w] in ODD_SHAPES {
+        let n = shape.iter().product();
+        let x = f32_exact(uniform(&mut r, n, 2.0));
+        let s = f32_exact(uniform(&mut r, c, 1.5));
+        let dy = f32_exact(uniform(&mut r, n, 1.0));
+        let ds_prior = f32_exact(uniform(&mut r, c, 1.0));
+        let (xt, st, dyt) = (
+            upload(&gpu, shape, &x),
+            upload(&gpu, [c], &s),
+            upload(&gpu, shape, &dy),
+        );
+        let (y, dx, ds) = (
+            gpu.empty(shape).unwrap(),
+            gpu.empty(shape).unwrap(),
+            upload(&gpu, [c], &ds_prior),
+        );
+        let fwd = activation::scale_tanh(&gpu, &xt, &st, &y).unwrap();
+        let bwd = activation::scale_tanh_backward(&gpu, &xt, &st, &dyt, &dx, &ds, GradMode::Write)
+            .unwrap();
+        gpu.run(|p| {
+            fwd.encode(p);
+            bwd.encode(p);
+        });
+        let inner = h * w;
+        assert_close(
+            "scale_tanh forward",
+            &download(&gpu, &y),
+            &cpu::scale_tanh(&x, &s, inner),
+            1e-6,
+            1e-5,
+        );
+        let (want_dx, want_ds) = cpu::scale_tanh_backward(&x, &s, inner, &dy);
+        assert_close("scale_tanh dx", &download(&gpu, &dx), &want_dx, 1e-6, 1e-5);
+        let want_ds: Vec<f64> = want_ds.iter().zip(&ds_prior).map(|(a, b)| a + b).collect();
+        assert_close(
+            "scale_tanh dscale (accumulated)",
+            &download(&gpu, &ds),
+            &want_ds,
+            1e-5,
+            1e-5,
+        );
+        let (gx, gs) = cpu::scale_tanh_backward(&x, &s, inner, &dy);
+        assert_gradient(
+            "scale_tanh dx",
+            &|x| dot(&cpu::scale_tanh(x, &s, inner), &dy),
+            &x,
+            &gx,
+            None,
+        );
+        assert_gradient(
+            "scale_tanh dscale",
+            &|s| dot(&cpu::scale_tanh(&x, s, inner), &dy),
+            &s,
+            &gs,
+            None,
+        );
+    }
+}
+
+#[test]
+fn add_matches_cpu() {
+    let gpu = gpu();
+    let mut r = rng(3);
+    let shape = [2, 5, 13, 13];
+    let n = shape.iter().product();
+    let (a, b) = (uniform(&mut r, n, 1.0), uniform(&mut r, n, 1.0));
+    let (at, bt, y) = (
+        upload(&gpu, shape, &a),
+        upload(&gpu, shape, &b),
+        gpu.empty(shape).unwrap(),
+    );
+    let op = activation::add(&gpu, &at, &bt, &y).unwrap();
+    gpu.run(|p| op.encode(p));
+    assert_close(
+        "add",
+        &download(&gpu, &y),
+        &cpu::add(&f32_exact(a), &f32_exact(b)),
+        1e-6,
+        1e-6,
+    );
+}
+
+#[test]
+fn wrong_shapes_are_errors_naming_the_op() {
+    let gpu = gpu();
+    let x = gpu.zeros([2, 3, 4, 4]).unwrap();
+    let y = gpu.zeros([2, 3, 4, 5]).unwrap();
+    let err = activation::relu(&gpu, &x, &y)
+        .err()
+        .expect("shape mismatch must fail")
+        .to_string();
+    assert!(
+        err.contains("relu") && err.contains("[2, 3, 4, 5]"),
+        "{err}"
+    );
+    let s = gpu.zeros([4]).unwrap();
+    let err = activation::scale_tanh(&gpu, &x, &s, &x)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("scale_tanh") && err.contains("[3]"), "{err}");
+    let err = activation::relu_backward(&gpu, &x, &x, &x, GradMode::Write)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("shares its buffer"), "{err}");
+}
