@@ -225,7 +225,12 @@ impl Gpu {
             layout: &layout.0,
             entries: &entries,
         });
-        Dispatch::new(pipeline, bind_group, workgroups)
+        Dispatch::new(
+            pipeline,
+            bind_group,
+            workgroups,
+            binds.iter().map(|b| b.tensor.clone()).collect(),
+        )
     }
 
     /// Records `record` into one compute pass and submits it as one command buffer.

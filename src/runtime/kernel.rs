@@ -81,11 +81,13 @@ impl<'a> Bind<'a> {
 /// The binding slots and access of a dispatch, which select its layout.
 pub(crate) type Signature = Vec<(u32, Access)>;
 
-/// One recorded kernel call.
+/// One recorded kernel call. It holds its tensors so that the pool cannot hand their
+/// buffers to anyone else while the dispatch may still run.
 pub struct Dispatch {
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    _tensors: Vec<Tensor>,
 }
 
 impl Dispatch {
@@ -93,11 +95,13 @@ impl Dispatch {
         pipeline: Arc<wgpu::ComputePipeline>,
         bind_group: wgpu::BindGroup,
         workgroups: [u32; 3],
+        tensors: Vec<Tensor>,
     ) -> Self {
         Dispatch {
             pipeline,
             bind_group,
             workgroups,
+            _tensors: tensors,
         }
     }
 
