@@ -5,4 +5,5 @@ mod common;
 
 mod ops {
     mod activation;
+    mod conv2d;
 }

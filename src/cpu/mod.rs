@@ -3,3 +3,4 @@
 //! NCHW slices with their dimensions passed alongside.
 
 pub mod activation;
+pub mod conv2d;

@@ -7,6 +7,7 @@
 //! gradient tensors (zeroed once per step), never overwrite them.
 
 pub mod activation;
+pub mod conv2d;
 
 use crate::error::{Result, shape_err};
 use crate::runtime::{Dispatch, Tensor};

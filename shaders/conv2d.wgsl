@@ -1,0 +1,379 @@
+// 2-D convolution, stride 1, zero padding K/2, K = 1 or 3, NCHW, as an implicit GEMM:
+//   out[n, o, h, w] = bias[o] + sum_{i, kh, kw} wt(o, i, kh, kw) * inp[n, i, h + kh - pad, w + kw - pad]
+// The weight is read through strides, so one kernel serves two directions:
+//   forward     inp = x,  out = y,  wt(o, i, tap) = W[o, i, tap]          (o_stride = Ci*KK, i_stride = KK)
+//   grad input  inp = dy, out = dx, wt(o, i, tap) = W[i, o, KK - 1 - tap] (o_stride = KK, i_stride = Ci*KK, flip)
+// Grad weight is a second GEMM reducing over pixels, split into chunks whose partial
+// sums `wgrad_reduce` adds into dW; grad bias is a per-channel sum of dy.
+//
+// Two families (runtime::KernelFamily): `direct_*` keep everything in registers, with no
+// workgroup memory and no barriers (fastest on CPU adapters such as lavapipe); `tiled_*`
+// stage tiles through workgroup memory (fastest on real GPUs).
+
+struct Params {
+    batch: u32,
+    cin: u32,        // channels summed over (Ci forward, Co for grad input)
+    cout: u32,       // channels produced
+    height: u32,
+    width: u32,
+    o_stride: u32,   // weight strides, see above
+    i_stride: u32,
+    flip: u32,       // 1: tap index KK - 1 - tap
+    use_bias: u32,
+    accumulate: u32, // 1: add into out instead of writing
+    wblocks: u32,    // direct: blocks of 8 output columns per row
+    oblocks: u32,    // direct: blocks of 4 output channels
+    rows_per_chunk: u32, // wgrad: rows (n, h) per partial sum
+    chunks: u32,         // wgrad: number of partial sums
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> dy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
+
+fn weight_at(o: u32, i: u32, tap: u32, kk: u32) -> f32 {
+    let t = select(tap, kk - 1u - tap, p.flip == 1u);
+    return weight[o * p.o_stride + i * p.i_stride + t];
+}
+
+fn store_out(idx: u32, v: f32) {
+    if (p.accumulate == 1u) {
+        out[idx] = out[idx] + v;
+    } else {
+        out[idx] = v;
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Direct: one invocation computes 4 output channels x 8 consecutive columns of one row.
+// Per (input channel, kernel row) it loads 8 + K - 1 inputs and 4K weights for 32K FMAs.
+
+const DIRECT_COLS: u32 = 8u;
+const DIRECT_CH: u32 = 4u;
+
+fn direct(k: u32, id: u32) {
+    let rows = p.batch * p.height;
+    let per_block = rows * p.wblocks;
+    let ob = id / per_block;
+    if (ob >= p.oblocks) { return; }
+    let r = id % per_block;
+    let col0 = (r % p.wblocks) * DIRECT_COLS;
+    let row = r / p.wblocks;
+    let h = row % p.height;
+    let n = row / p.height;
+    let o0 = ob * DIRECT_CH;
+    let pad = i32(k / 2u);
+    let kk = k * k;
+    // Channels past cout read channel cout - 1 and are never stored.
+    var oc: array<u32, 4>;
+    for (var c = 0u; c < DIRECT_CH; c++) { oc[c] = min(o0 + c, p.cout - 1u); }
+
+    var acc: array<vec4<f32>, 8>;
+    var b0 = vec4<f32>(0.0);
+    if (p.use_bias == 1u) {
+        b0 = vec4<f32>(bias[oc[0]], bias[oc[1]], bias[oc[2]], bias[oc[3]]);
+    }
+    for (var j = 0u; j < DIRECT_COLS; j++) { acc[j] = b0; }
+
+    for (var i = 0u; i < p.cin; i++) {
+        for (var kh = 0u; kh < k; kh++) {
+            let hin = i32(h) + i32(kh) - pad;
+            if (hin < 0 || hin >= i32(p.height)) { continue; }
+            let base = ((n * p.cin + i) * p.height + u32(hin)) * p.width;
+            var xs: array<f32, 10>;
+            for (var j = 0u; j < DIRECT_COLS + k - 1u; j++) {
+                let win = i32(col0 + j) - pad;
+                let inside = win >= 0 && win < i32(p.width);
+                xs[j] = select(0.0, inp[base + u32(clamp(win, 0, i32(p.width) - 1))], inside);
+            }
+            for (var kw = 0u; kw < k; kw++) {
+                let tap = kh * k + kw;
+                let wv = vec4<f32>(
+                    weight_at(oc[0], i, tap, kk),
+                    weight_at(oc[1], i, tap, kk),
+                    weight_at(oc[2], i, tap, kk),
+                    weight_at(oc[3], i, tap, kk),
+                );
+                for (var j = 0u; j < DIRECT_COLS; j++) {
+                    acc[j] = fma(wv, vec4<f32>(xs[j + kw]), acc[j]);
+                }
+            }
+        }
+    }
+    for (var j = 0u; j < DIRECT_COLS; j++) {
+        let col = col0 + j;
+        if (col >= p.width) { break; }
+        for (var c = 0u; c < DIRECT_CH; c++) {
+            let o = o0 + c;
+            if (o < p.cout) {
+                store_out(((n * p.cout + o) * p.height + h) * p.width + col, acc[j][c]);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn direct_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    direct(3u, flat_id(gid, nwg));
+}
+
+@compute @workgroup_size(WG)
+fn direct_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    direct(1u, flat_id(gid, nwg));
+}
+
+// ---------------------------------------------------------------------------------
+// Tiled: a workgroup of 64 computes a 32-channel x 64-pixel tile (pixels flattened over
+// n, h, w), 4 x 8 per invocation, staging 16-deep slices of the weight and of the
+// implicit im2col matrix through workgroup memory.
+
+const TILE_O: u32 = 32u;
+const TILE_P: u32 = 64u;
+const TILE_K: u32 = 16u;
+
+var<workgroup> tile_w: array<array<f32, 32>, 16>; // [k][o]
+var<workgroup> tile_x: array<array<f32, 64>, 16>; // [k][pixel]
+
+// im2col value for reduction index r = i * KK + tap at flattened pixel q (0 outside).
+fn im2col(k: u32, r: u32, q: u32, npix: u32, red: u32) -> f32 {
+    if (r >= red || q >= npix) { return 0.0; }
+    let kk = k * k;
+    let i = r / kk;
+    let tap = r % kk;
+    let pad = i32(k / 2u);
+    let hw = p.height * p.width;
+    let n = q / hw;
+    let h = i32((q % hw) / p.width) + i32(tap / k) - pad;
+    let w = i32(q % p.width) + i32(tap % k) - pad;
+    if (h < 0 || h >= i32(p.height) || w < 0 || w >= i32(p.width)) { return 0.0; }
+    return inp[((n * p.cin + i) * p.height + u32(h)) * p.width + u32(w)];
+}
+
+fn tiled(k: u32, lid: u32, wg: vec3<u32>) {
+    let kk = k * k;
+    let red = p.cin * kk;
+    let npix = p.batch * p.height * p.width;
+    let o_base = wg.y * TILE_O;
+    let q_base = wg.x * TILE_P;
+    let to = lid / 8u; // 8 groups of 4 channels
+    let tp = lid % 8u; // 8 groups of 8 pixels
+    var acc: array<vec4<f32>, 8>;
+    for (var kt = 0u; kt < red; kt += TILE_K) {
+        // 512 weights and 1024 inputs per slice: 8 and 16 per invocation.
+        for (var e = lid; e < TILE_K * TILE_O; e += 64u) {
+            let kr = e / TILE_O;
+            let o = o_base + e % TILE_O;
+            let r = kt + kr;
+            var v = 0.0;
+            if (o < p.cout && r < red) { v = weight_at(o, r / kk, r % kk, kk); }
+            tile_w[kr][e % TILE_O] = v;
+        }
+        for (var e = lid; e < TILE_K * TILE_P; e += 64u) {
+            let kr = e / TILE_P;
+            tile_x[kr][e % TILE_P] = im2col(k, kt + kr, q_base + e % TILE_P, npix, red);
+        }
+        workgroupBarrier();
+        for (var kr = 0u; kr < TILE_K; kr++) {
+            let wv = vec4<f32>(tile_w[kr][to * 4u], tile_w[kr][to * 4u + 1u], tile_w[kr][to * 4u + 2u], tile_w[kr][to * 4u + 3u]);
+            for (var j = 0u; j < 8u; j++) {
+                acc[j] = fma(wv, vec4<f32>(tile_x[kr][tp + 8u * j]), acc[j]);
+            }
+        }
+        workgroupBarrier();
+    }
+    let hw = p.height * p.width;
+    for (var j = 0u; j < 8u; j++) {
+        // Pixels are interleaved (tp + 8j) so that neighbouring invocations read
+        // neighbouring workgroup-memory words.
+        let q = q_base + tp + 8u * j;
+        if (q >= npix) { continue; }
+        let n = q / hw;
+        let s = q % hw;
+        for (var c = 0u; c < 4u; c++) {
+            let o = o_base + to * 4u + c;
+            if (o < p.cout) {
+                var v = acc[j][c];
+                if (p.use_bias == 1u) { v += bias[o]; }
+                store_out((n * p.cout + o) * hw + s, v);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn tiled_k3(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    tiled(3u, lid, wg);
+}
+
+@compute @workgroup_size(64)
+fn tiled_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    tiled(1u, lid, wg);
+}
+
+// ---------------------------------------------------------------------------------
+// Grad weight, direct: one invocation owns 4 output channels x 1 input channel x all
+// taps over one chunk of rows, and writes its partial sums to
+// partial[chunk][o][i][tap]; `wgrad_reduce` adds the chunks into dweight.
+// Here p.cin = Ci and p.cout = Co of the forward conv; inp = x.
+
+fn wgrad_direct(k: u32, id: u32) {
+    let oblocks = p.oblocks;
+    let per_chunk = oblocks * p.cin;
+    let chunk = id / per_chunk;
+    if (chunk >= p.chunks) { return; }
+    let i = (id % per_chunk) / oblocks;
+    let o0 = (id % oblocks) * DIRECT_CH;
+    let kk = k * k;
+    let pad = i32(k / 2u);
+    let rows = p.batch * p.height;
+    let row_end = min(rows, (chunk + 1u) * p.rows_per_chunk);
+    var oc: array<u32, 4>;
+    for (var c = 0u; c < DIRECT_CH; c++) { oc[c] = min(o0 + c, p.cout - 1u); }
+    var acc: array<vec4<f32>, 9>;
+    for (var row = chunk * p.rows_per_chunk; row < row_end; row++) {
+        let n = row / p.height;
+        let h = row % p.height;
+        let dy_row = (n * p.cout * p.height + h) * p.width;
+        let plane = p.height * p.width;
+        for (var w = 0u; w < p.width; w++) {
+            let g = vec4<f32>(
+                dy[dy_row + oc[0] * plane + w],
+                dy[dy_row + oc[1] * plane + w],
+                dy[dy_row + oc[2] * plane + w],
+                dy[dy_row + oc[3] * plane + w],
+            );
+            for (var kh = 0u; kh < k; kh++) {
+                let hin = i32(h) + i32(kh) - pad;
+                if (hin < 0 || hin >= i32(p.height)) { continue; }
+                let base = ((n * p.cin + i) * p.height + u32(hin)) * p.width;
+                for (var kw = 0u; kw < k; kw++) {
+                    let win = i32(w) + i32(kw) - pad;
+                    let inside = win >= 0 && win < i32(p.width);
+                    let xv = select(0.0, inp[base + u32(clamp(win, 0, i32(p.width) - 1))], inside);
+                    acc[kh * k + kw] = fma(g, vec4<f32>(xv), acc[kh * k + kw]);
+                }
+            }
+        }
+    }
+    for (var c = 0u; c < DIRECT_CH; c++) {
+        let o = o0 + c;
+        if (o >= p.cout) { break; }
+        for (var t = 0u; t < kk; t++) {
+            partial[((chunk * p.cout + o) * p.cin + i) * kk + t] = acc[t][c];
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn wgrad_direct_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    wgrad_direct(3u, flat_id(gid, nwg));
+}
+
+@compute @workgroup_size(WG)
+fn wgrad_direct_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    wgrad_direct(1u, flat_id(gid, nwg));
+}
+
+// Grad weight, tiled: a workgroup computes a 32 (o) x 64 (i * KK + tap) tile of one
+// chunk's partial sum, reducing over that chunk's pixels 16 at a time through
+// workgroup memory. tile_w holds dy[o, pixel], tile_x holds im2col[r, pixel].
+fn wgrad_tiled(k: u32, lid: u32, wg: vec3<u32>) {
+    let kk = k * k;
+    let red = p.cin * kk;
+    let hw = p.height * p.width;
+    let npix = p.batch * hw;
+    let chunk = wg.z;
+    let q_begin = chunk * p.rows_per_chunk * p.width;
+    let q_end = min(npix, q_begin + p.rows_per_chunk * p.width);
+    let o_base = wg.y * TILE_O;
+    let r_base = wg.x * TILE_P;
+    let to = lid / 8u;
+    let tr = lid % 8u;
+    var acc: array<vec4<f32>, 8>;
+    for (var qt = q_begin; qt < q_end; qt += TILE_K) {
+        for (var e = lid; e < TILE_K * TILE_O; e += 64u) {
+            let kq = e / TILE_O;
+            let o = o_base + e % TILE_O;
+            let q = qt + kq;
+            var v = 0.0;
+            if (o < p.cout && q < q_end) { v = dy[((q / hw) * p.cout + o) * hw + q % hw]; }
+            tile_w[kq][e % TILE_O] = v;
+        }
+        for (var e = lid; e < TILE_K * TILE_P; e += 64u) {
+            let kq = e / TILE_P;
+            let q = qt + kq;
+            tile_x[kq][e % TILE_P] = select(0.0, im2col(k, r_base + e % TILE_P, q, npix, red), q < q_end);
+        }
+        workgroupBarrier();
+        for (var kq = 0u; kq < TILE_K; kq++) {
+            let gv = vec4<f32>(tile_w[kq][to * 4u], tile_w[kq][to * 4u + 1u], tile_w[kq][to * 4u + 2u], tile_w[kq][to * 4u + 3u]);
+            for (var j = 0u; j < 8u; j++) {
+                acc[j] = fma(gv, vec4<f32>(tile_x[kq][tr + 8u * j]), acc[j]);
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var j = 0u; j < 8u; j++) {
+        let r = r_base + tr + 8u * j;
+        if (r >= red) { continue; }
+        for (var c = 0u; c < 4u; c++) {
+            let o = o_base + to * 4u + c;
+            if (o < p.cout) {
+                partial[(chunk * p.cout + o) * red + r] = acc[j][c];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(64)
+fn wgrad_tiled_k3(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    wgrad_tiled(3u, lid, wg);
+}
+
+@compute @workgroup_size(64)
+fn wgrad_tiled_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    wgrad_tiled(1u, lid, wg);
+}
+
+// dweight[e] += sum over chunks of partial[chunk][e]; p.cin * p.cout * KK = weights,
+// passed as p.o_stride (the per-chunk stride).
+@compute @workgroup_size(WG)
+fn wgrad_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = flat_id(gid, nwg);
+    let per_chunk = p.o_stride;
+    if (e >= per_chunk) { return; }
+    var acc = 0.0;
+    for (var c = 0u; c < p.chunks; c++) {
+        acc += partial[c * per_chunk + e];
+    }
+    dweight[e] = dweight[e] + acc;
+}
+
+// dbias[o] += sum over n, h, w of dy[n, o, h, w]: a workgroup per channel, a strided
+// loop then a tree in workgroup memory.
+var<workgroup> bias_sums: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn bias_grad(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let o = wg.x;
+    let hw = p.height * p.width;
+    var acc = 0.0;
+    for (var e = lid; e < p.batch * hw; e += 64u) {
+        acc += dy[((e / hw) * p.cout + o) * hw + e % hw];
+    }
+    bias_sums[lid] = acc;
+    workgroupBarrier();
+    for (var s = 32u; s > 0u; s >>= 1u) {
+        if (lid < s) { bias_sums[lid] += bias_sums[lid + s]; }
+        workgroupBarrier();
+    }
+    if (lid == 0u) { dbias[o] = dbias[o] + bias_sums[0]; }
+}

@@ -1,0 +1,382 @@
+//! conv2d, stride 1, zero padding K/2, K in {1, 3}, with bias (shaders/conv2d.wgsl):
+//! forward, grad input, grad weight, grad bias, in a register-blocked direct variant
+//! and a workgroup-memory tiled variant (see [`KernelFamily`]).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{GradMode, Op, distinct, nchw};
+use crate::error::{Result, shape_err};
+use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
+use crate::wgsl;
+
+static SHADER: Wgsl = wgsl!("conv2d");
+
+const OP: &str = "conv2d";
+const OP_BACKWARD: &str = "conv2d_backward";
+/// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
+const TILE_O: usize = 32;
+const TILE_P: usize = 64;
+/// Outputs per invocation of the direct kernels: columns x channels.
+const DIRECT_COLS: usize = 8;
+const DIRECT_CH: usize = 4;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Default)]
+struct Params {
+    batch: u32,
+    cin: u32,
+    cout: u32,
+    height: u32,
+    width: u32,
+    o_stride: u32,
+    i_stride: u32,
+    flip: u32,
+    use_bias: u32,
+    accumulate: u32,
+    wblocks: u32,
+    oblocks: u32,
+    rows_per_chunk: u32,
+    chunks: u32,
+    _pad: [u32; 2],
+}
+
+/// Sizes of one convolution: x [n, cin, h, w], weight [cout, cin, k, k], y [n, cout, h, w].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub n: usize,
+    pub cin: usize,
+    pub cout: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: usize,
+}
+
+impl ConvShape {
+    /// Multiply-adds times two of the forward pass (grad input and grad weight cost the same).
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.n * self.cout * self.h * self.w * self.cin * self.k * self.k) as f64
+    }
+}
+
+/// Checks x, weight, bias and y against each other and returns the sizes.
+fn conv_shape(
+    op: &'static str,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+) -> Result<ConvShape> {
+    let (n, cin, h, w) = nchw(op, "x", x)?;
+    let (cout, wcin, k, k2) = nchw(op, "weight", weight)?;
+    if k != k2 || !(k == 1 || k == 3) || wcin != cin {
+        return shape_err(
+            op,
+            format!(
+                "weight {} must be [cout, {cin}, k, k] with k = 1 or 3 for x {}",
+                weight.shape(),
+                x.shape()
+            ),
+        );
+    }
+    if let Some(b) = bias {
+        if b.shape().dims() != [cout] {
+            return shape_err(
+                op,
+                format!(
+                    "bias must have shape [{cout}] for weight {}, got {}",
+                    weight.shape(),
+                    b.shape()
+                ),
+            );
+        }
+    }
+    if y.shape().dims() != [n, cout, h, w] {
+        return shape_err(
+            op,
+            format!(
+                "output must have shape [{n}, {cout}, {h}, {w}] for x {} and weight {}, got {}",
+                x.shape(),
+                weight.shape(),
+                y.shape()
+            ),
+        );
+    }
+    Ok(ConvShape {
+        n,
+        cin,
+        cout,
+        h,
+        w,
+        k,
+    })
+}
+
+fn entry(
+    family: KernelFamily,
+    k: usize,
+    direct: [&'static str; 2],
+    tiled: [&'static str; 2],
+) -> &'static str {
+    let pick = if k == 3 { 0 } else { 1 };
+    match family {
+        KernelFamily::Direct => direct[pick],
+        KernelFamily::Tiled => tiled[pick],
+    }
+}
+
+/// The implicit-GEMM dispatch: `out = conv(inp)` with weight read through strides.
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    gpu: &Gpu,
+    family: KernelFamily,
+    s: ConvShape,
+    params: Params,
+    inp: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> crate::runtime::Dispatch {
+    let out_ch = params.cout as usize;
+    let wblocks = s.w.div_ceil(DIRECT_COLS);
+    let oblocks = out_ch.div_ceil(DIRECT_CH);
+    let p = Params {
+        wblocks: wblocks as u32,
+        oblocks: oblocks as u32,
+        ..params
+    };
+    let workgroups = match family {
+        KernelFamily::Direct => grid(oblocks * s.n * s.h * wblocks, WG),
+        KernelFamily::Tiled => [
+            (s.n * s.h * s.w).div_ceil(TILE_P) as u32,
+            out_ch.div_ceil(TILE_O) as u32,
+            1,
+        ],
+    };
+    gpu.dispatch(
+        &SHADER,
+        entry(
+            family,
+            s.k,
+            ["direct_k3", "direct_k1"],
+            ["tiled_k3", "tiled_k1"],
+        ),
+        &p,
+        &[
+            Bind::read(1, inp),
+            Bind::read(2, weight),
+            // Entry points always reference the bias; without one the weight stands in
+            // and use_bias = 0 keeps it unread.
+            Bind::read(3, bias.unwrap_or(weight)),
+            Bind::write(4, out),
+        ],
+        workgroups,
+    )
+}
+
+/// y = conv(x, weight) + bias, with the adapter's kernel family.
+pub fn forward(
+    gpu: &Gpu,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+) -> Result<Op> {
+    forward_with(gpu, gpu.kernels, x, weight, bias, y)
+}
+
+/// [`forward`] with an explicit kernel family (tests and benchmarks use both).
+pub fn forward_with(
+    gpu: &Gpu,
+    family: KernelFamily,
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    y: &Tensor,
+) -> Result<Op> {
+    let s = conv_shape(OP, x, weight, bias, y)?;
+    distinct(OP, &[("y", y)], &[("x", x), ("weight", weight)])?;
+    let kk = (s.k * s.k) as u32;
+    let params = Params {
+        batch: s.n as u32,
+        cin: s.cin as u32,
+        cout: s.cout as u32,
+        height: s.h as u32,
+        width: s.w as u32,
+        o_stride: s.cin as u32 * kk,
+        i_stride: kk,
+        use_bias: bias.is_some() as u32,
+        ..Default::default()
+    };
+    Ok(Op::new(
+        OP,
+        vec![gemm(gpu, family, s, params, x, weight, bias, y)],
+    ))
+}
+
+/// Where the backward pass puts its results. Parameter gradients are always added.
+pub struct ConvGrads<'a> {
+    /// Gradient wrt x, written or added per the mode; `None` when x needs none (data).
+    pub dx: Option<(&'a Tensor, GradMode)>,
+    pub dweight: &'a Tensor,
+    pub dbias: Option<&'a Tensor>,
+}
+
+/// Gradients of [`forward`] given dy, with the adapter's kernel family.
+pub fn backward(
+    gpu: &Gpu,
+    x: &Tensor,
+    weight: &Tensor,
+    dy: &Tensor,
+    grads: ConvGrads<'_>,
+) -> Result<Op> {
+    backward_with(gpu, gpu.kernels, x, weight, dy, grads)
+}
+
+/// [`backward`] with an explicit kernel family.
+pub fn backward_with(
+    gpu: &Gpu,
+    family: KernelFamily,
+    x: &Tensor,
+    weight: &Tensor,
+    dy: &Tensor,
+    grads: ConvGrads<'_>,
+) -> Result<Op> {
+    let s = conv_shape(OP_BACKWARD, x, weight, grads.dbias, dy)?;
+    if grads.dweight.shape() != weight.shape() {
+        return shape_err(
+            OP_BACKWARD,
+            format!(
+                "dweight has shape {} but weight has shape {}",
+                grads.dweight.shape(),
+                weight.shape()
+            ),
+        );
+    }
+    let mut outputs = vec![("dweight", grads.dweight)];
+    if let Some((dx, _)) = grads.dx {
+        if dx.shape() != x.shape() {
+            return shape_err(
+                OP_BACKWARD,
+                format!("dx has shape {} but x has shape {}", dx.shape(), x.shape()),
+            );
+        }
+        outputs.push(("dx", dx));
+    }
+    if let Some(db) = grads.dbias {
+        outputs.push(("dbias", db));
+    }
+    distinct(
+        OP_BACKWARD,
+        &outputs,
+        &[("x", x), ("weight", weight), ("dy", dy)],
+    )?;
+
+    let kk = (s.k * s.k) as u32;
+    let base = Params {
+        batch: s.n as u32,
+        height: s.h as u32,
+        width: s.w as u32,
+        ..Default::default()
+    };
+    let mut dispatches = Vec::new();
+    if let Some((dx, mode)) = grads.dx {
+        // dx = conv(dy) with the kernel transposed over channels and flipped.
+        let params = Params {
+            cin: s.cout as u32,
+            cout: s.cin as u32,
+            o_stride: kk,
+            i_stride: s.cin as u32 * kk,
+            flip: 1,
+            accumulate: mode.flag(),
+            ..base
+        };
+        let ts = ConvShape {
+            cin: s.cout,
+            cout: s.cin,
+            ..s
+        };
+        dispatches.push(gemm(gpu, family, ts, params, dy, weight, None, dx));
+    }
+    dispatches.extend(weight_grad(gpu, family, s, base, x, dy, grads.dweight)?);
+    if let Some(db) = grads.dbias {
+        let params = Params {
+            cout: s.cout as u32,
+            ..base
+        };
+        dispatches.push(gpu.dispatch(
+            &SHADER,
+            "bias_grad",
+            &params,
+            &[Bind::read(5, dy), Bind::write(8, db)],
+            [s.cout as u32, 1, 1],
+        ));
+    }
+    Ok(Op::new(OP_BACKWARD, dispatches))
+}
+
+/// dW += sum over pixels of dy x im2col(x): partial sums over chunks of rows, then a
+/// reduction into dW. Chunks are sized to give the adapter enough parallel work.
+fn weight_grad(
+    gpu: &Gpu,
+    family: KernelFamily,
+    s: ConvShape,
+    base: Params,
+    x: &Tensor,
+    dy: &Tensor,
+    dweight: &Tensor,
+) -> Result<Vec<crate::runtime::Dispatch>> {
+    let kk = s.k * s.k;
+    let rows = s.n * s.h;
+    let oblocks = s.cout.div_ceil(DIRECT_CH);
+    let (work_per_chunk, target) = match family {
+        KernelFamily::Direct => (oblocks * s.cin, 8192usize),
+        KernelFamily::Tiled => ((s.cin * kk).div_ceil(TILE_P) * s.cout.div_ceil(TILE_O), 512),
+    };
+    let wanted = target.div_ceil(work_per_chunk).clamp(1, rows);
+    let rows_per_chunk = rows.div_ceil(wanted);
+    let chunks = rows.div_ceil(rows_per_chunk);
+    let per_chunk = s.cout * s.cin * kk;
+    let partial = gpu.empty([chunks, per_chunk])?;
+    let params = Params {
+        cin: s.cin as u32,
+        cout: s.cout as u32,
+        oblocks: oblocks as u32,
+        rows_per_chunk: rows_per_chunk as u32,
+        chunks: chunks as u32,
+        o_stride: per_chunk as u32,
+        ..base
+    };
+    let workgroups = match family {
+        KernelFamily::Direct => grid(chunks * work_per_chunk, WG),
+        KernelFamily::Tiled => [
+            (s.cin * kk).div_ceil(TILE_P) as u32,
+            s.cout.div_ceil(TILE_O) as u32,
+            chunks as u32,
+        ],
+    };
+    let name = entry(
+        family,
+        s.k,
+        ["wgrad_direct_k3", "wgrad_direct_k1"],
+        ["wgrad_tiled_k3", "wgrad_tiled_k1"],
+    );
+    let partials = gpu.dispatch(
+        &SHADER,
+        name,
+        &params,
+        &[
+            Bind::read(1, x),
+            Bind::read(5, dy),
+            Bind::write(6, &partial),
+        ],
+        workgroups,
+    );
+    let reduce = gpu.dispatch(
+        &SHADER,
+        "wgrad_reduce",
+        &params,
+        &[Bind::write(6, &partial), Bind::write(7, dweight)],
+        grid(per_chunk, WG),
+    );
+    Ok(vec![partials, reduce])
+}

@@ -1,0 +1,258 @@
+use realnvp::check::{assert_close, assert_gradient, dot};
+use realnvp::cpu::conv2d as cpu;
+use realnvp::ops::GradMode;
+use realnvp::ops::conv2d::{self, ConvGrads, ConvShape};
+use realnvp::runtime::KernelFamily;
+
+use crate::common::*;
+
+const FAMILIES: [KernelFamily; 2] = [KernelFamily::Direct, KernelFamily::Tiled];
+
+/// Shapes that do not divide the tiles (8 columns, 4 or 32 channels, 64 pixels, 16-deep
+/// reduction), plus k = 1 and more than one tile of output channels.
+fn shapes() -> Vec<ConvShape> {
+    let s = |n, cin, cout, h, w, k| ConvShape {
+        n,
+        cin,
+        cout,
+        h,
+        w,
+        k,
+    };
+    vec![
+        s(1, 3, 5, 7, 7, 3),
+        s(2, 5, 6, 13, 13, 3),
+        s(3, 2, 3, 1, 1, 3),
+        s(2, 4, 33, 9, 11, 3),
+        s(2, 7, 5, 6, 10, 1),
+        s(1, 1, 4, 28, 28, 3),
+    ]
+}
+
+#[test]
+fn conv_forward_and_backward_match_cpu_for_both_kernel_families() {
+    let gpu = gpu();
+    let mut r = rng(10);
+    for s in shapes() {
+        let xs = [s.n, s.cin, s.h, s.w];
+        let ws = [s.cout, s.cin, s.k, s.k];
+        let ys = [s.n, s.cout, s.h, s.w];
+        let x = f32_exact(uniform(&mut r, xs.iter().product(), 1.0));
+        let w = f32_exact(uniform(&mut r, ws.iter().product(), 0.5));
+        let b = f32_exact(uniform(&mut r, s.cout, 0.5));
+        let dy = f32_exact(uniform(&mut r, ys.iter().product(), 1.0));
+        let dx_prior = f32_exact(uniform(&mut r, x.len(), 1.0));
+        let dw_prior = f32_exact(uniform(&mut r, w.len(), 1.0));
+        let db_prior = f32_exact(uniform(&mut r, s.cout, 1.0));
+        let want_y = cpu::forward(&x, &w, Some(&b), &s);
+        let (want_dx, want_dw, want_db) = cpu::backward(&x, &w, &dy, &s);
+        let plus =
+            |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(p, q)| p + q).collect() };
+        // f32 sums of cin * k * k (forward, grad input) or n * h * w (grad weight) terms.
+        let tol = 1e-5 * (s.cin * s.k * s.k).max(s.cout * s.k * s.k) as f64;
+        let wtol = 1e-5 * (s.n * s.h * s.w) as f64;
+        for family in FAMILIES {
+            let (xt, wt, bt, dyt) = (
+                upload(&gpu, xs, &x),
+                upload(&gpu, ws, &w),
+                upload(&gpu, [s.cout], &b),
+                upload(&gpu, ys, &dy),
+            );
+            let y = gpu.empty(ys).unwrap();
+            let (dx, dw, db) = (
+                upload(&gpu, xs, &dx_prior),
+                upload(&gpu, ws, &dw_prior),
+                upload(&gpu, [s.cout], &db_prior),
+            );
+            let fwd = conv2d::forward_with(&gpu, family, &xt, &wt, Some(&bt), &y).unwrap();
+            let grads = ConvGrads {
+                dx: Some((&dx, GradMode::Accumulate)),
+                dweight: &dw,
+                dbias: Some(&db),
+            };
+            let bwd = conv2d::backward_with(&gpu, family, &xt, &wt, &dyt, grads).unwrap();
+            gpu.run(|p| {
+                fwd.encode(p);
+                bwd.encode(p);
+            });
+            let tag = format!("{family:?} {s:?}");
+            assert_close(&format!("{tag} y"), &download(&gpu, &y), &want_y, tol, 1e-4);
+            assert_close(
+                &format!("{tag} dx (accumulated)"),
+                &download(&gpu, &dx),
+                &plus(&want_dx, &dx_prior),
+                tol,
+                1e-4,
+            );
+            assert_close(
+                &format!("{tag} dweight (accumulated)"),
+                &download(&gpu, &dw),
+                &plus(&want_dw, &dw_prior),
+                wtol,
+                1e-4,
+            );
+            assert_close(
+                &format!("{tag} dbias (accumulated)"),
+                &download(&gpu, &db),
+                &plus(&want_db, &db_prior),
+                wtol,
+                1e-4,
+            );
+
+            // Grad input in write mode overwrites whatever dx held.
+            let dx2 = upload(&gpu, xs, &dx_prior);
+            let dw2 = gpu.zeros(ws).unwrap();
+            let grads = ConvGrads {
+                dx: Some((&dx2, GradMode::Write)),
+                dweight: &dw2,
+                dbias: None,
+            };
+            let bwd2 = conv2d::backward_with(&gpu, family, &xt, &wt, &dyt, grads).unwrap();
+            gpu.run(|p| bwd2.encode(p));
+            assert_close(
+                &format!("{tag} dx (written)"),
+                &download(&gpu, &dx2),
+                &want_dx,
+                tol,
+                1e-4,
+            );
+        }
+    }
+}
+
+#[test]
+fn conv_forward_without_bias() {
+    let gpu = gpu();
+    let mut r = rng(11);
+    let s = ConvShape {
+        n: 2,
+        cin: 3,
+        cout: 4,
+        h: 5,
+        w: 6,
+        k: 3,
+    };
+    let x = f32_exact(uniform(&mut r, 2 * 3 * 30, 1.0));
+    let w = f32_exact(uniform(&mut r, 4 * 3 * 9, 1.0));
+    for family in FAMILIES {
+        let (xt, wt, y) = (
+            upload(&gpu, [2, 3, 5, 6], &x),
+            upload(&gpu, [4, 3, 3, 3], &w),
+            gpu.empty([2, 4, 5, 6]).unwrap(),
+        );
+        let op = conv2d::forward_with(&gpu, family, &xt, &wt, None, &y).unwrap();
+        gpu.run(|p| op.encode(p));
+        assert_close(
+            &format!("{family:?} no bias"),
+            &download(&gpu, &y),
+            &cpu::forward(&x, &w, None, &s),
+            1e-5,
+            1e-4,
+        );
+    }
+}
+
+#[test]
+fn cpu_conv_backward_matches_finite_differences() {
+    let mut r = rng(12);
+    for s in [
+        ConvShape {
+            n: 2,
+            cin: 2,
+            cout: 3,
+            h: 4,
+            w: 5,
+            k: 3,
+        },
+        ConvShape {
+            n: 1,
+            cin: 3,
+            cout: 2,
+            h: 3,
+            w: 3,
+            k: 1,
+        },
+    ] {
+        let x = uniform(&mut r, s.n * s.cin * s.h * s.w, 1.0);
+        let w = uniform(&mut r, s.cout * s.cin * s.k * s.k, 1.0);
+        let b = uniform(&mut r, s.cout, 1.0);
+        let dy = uniform(&mut r, s.n * s.cout * s.h * s.w, 1.0);
+        let (dx, dw, db) = cpu::backward(&x, &w, &dy, &s);
+        assert_gradient(
+            "conv dx",
+            &|x| dot(&cpu::forward(x, &w, Some(&b), &s), &dy),
+            &x,
+            &dx,
+            None,
+        );
+        assert_gradient(
+            "conv dweight",
+            &|w| dot(&cpu::forward(&x, w, Some(&b), &s), &dy),
+            &w,
+            &dw,
+            None,
+        );
+        assert_gradient(
+            "conv dbias",
+            &|b| dot(&cpu::forward(&x, &w, Some(b), &s), &dy),
+            &b,
+            &db,
+            None,
+        );
+    }
+}
+
+#[test]
+fn conv_shape_errors_name_the_op_and_shapes() {
+    let gpu = gpu();
+    let x = gpu.zeros([2, 3, 8, 8]).unwrap();
+    let w = gpu.zeros([4, 3, 3, 3]).unwrap();
+    let bad_w = gpu.zeros([4, 2, 3, 3]).unwrap();
+    let w5 = gpu.zeros([4, 3, 5, 5]).unwrap();
+    let y = gpu.zeros([2, 4, 8, 8]).unwrap();
+    let bad_y = gpu.zeros([2, 4, 8, 7]).unwrap();
+    let bias3 = gpu.zeros([3]).unwrap();
+    let msg = |r: realnvp::Result<realnvp::ops::Op>| r.err().expect("must fail").to_string();
+    let e = msg(conv2d::forward(&gpu, &x, &bad_w, None, &y));
+    assert!(
+        e.contains("conv2d") && e.contains("[4, 2, 3, 3]") && e.contains("[2, 3, 8, 8]"),
+        "{e}"
+    );
+    let e = msg(conv2d::forward(&gpu, &x, &w5, None, &y));
+    assert!(e.contains("k = 1 or 3"), "{e}");
+    let e = msg(conv2d::forward(&gpu, &x, &w, None, &bad_y));
+    assert!(
+        e.contains("[2, 4, 8, 8]") && e.contains("[2, 4, 8, 7]"),
+        "{e}"
+    );
+    let e = msg(conv2d::forward(&gpu, &x, &w, Some(&bias3), &y));
+    assert!(e.contains("bias") && e.contains("[3]"), "{e}");
+    let dw_bad = gpu.zeros([4, 3, 3, 2]).unwrap();
+    let e = msg(conv2d::backward(
+        &gpu,
+        &x,
+        &w,
+        &y,
+        ConvGrads {
+            dx: None,
+            dweight: &dw_bad,
+            dbias: None,
+        },
+    ));
+    assert!(
+        e.contains("conv2d_backward") && e.contains("dweight"),
+        "{e}"
+    );
+    let e = msg(conv2d::backward(
+        &gpu,
+        &x,
+        &w,
+        &y,
+        ConvGrads {
+            dx: Some((&x, GradMode::Write)),
+            dweight: &w,
+            dbias: None,
+        },
+    ));
+    assert!(e.contains("shares its buffer"), "{e}");
+}
