@@ -6,4 +6,5 @@ mod common;
 mod ops {
     mod activation;
     mod conv2d;
+    mod matmul;
 }

@@ -4,3 +4,4 @@
 
 pub mod activation;
 pub mod conv2d;
+pub mod matmul;

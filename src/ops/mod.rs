@@ -8,6 +8,7 @@
 
 pub mod activation;
 pub mod conv2d;
+pub mod matmul;
 
 use crate::error::{Result, shape_err};
 use crate::runtime::{Dispatch, Tensor};

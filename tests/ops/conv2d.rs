@@ -49,8 +49,8 @@ fn conv_forward_and_backward_match_cpu_for_both_kernel_families() {
         let plus =
             |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(p, q)| p + q).collect() };
         // f32 sums of cin * k * k (forward, grad input) or n * h * w (grad weight) terms.
-        let tol = 1e-5 * (s.cin * s.k * s.k).max(s.cout * s.k * s.k) as f64;
-        let wtol = 1e-5 * (s.n * s.h * s.w) as f64;
+        let tol = 1e-6 * (s.cin * s.k * s.k).max(s.cout * s.k * s.k) as f64;
+        let wtol = 1e-6 * (s.n * s.h * s.w) as f64;
         for family in FAMILIES {
             let (xt, wt, bt, dyt) = (
                 upload(&gpu, xs, &x),
