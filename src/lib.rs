@@ -5,6 +5,7 @@
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
 //! - [`check`]: comparison and finite-difference helpers.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod cpu;

@@ -1,6 +1,7 @@
 //! The `realnvp` command line.
 
 mod adapters;
+mod bench;
 
 use clap::{Parser, Subcommand};
 
@@ -22,11 +23,14 @@ struct Cli {
 enum Command {
     /// List the GPU adapters wgpu finds, best first.
     Adapters,
+    /// Benchmarks, printed as JSON lines naming the adapter.
+    Bench(bench::BenchArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Adapters => adapters::run(cli.adapter.as_deref()),
+        Command::Bench(args) => bench::run(args, cli.adapter.as_deref()),
     }
 }

@@ -1,0 +1,141 @@
+//! `realnvp bench kernels`: conv2d forward, grad input and grad weight GFLOP/s at the
+//! `mnist` preset's shapes, against the best WGSL matmul on the same adapter.
+
+use serde_json::json;
+
+use crate::Result;
+use crate::ops::conv2d::{self, ConvGrads, ConvShape};
+use crate::ops::{GradMode, Op, matmul};
+use crate::runtime::timer::{Clock, time_pass};
+use crate::runtime::{Gpu, KernelFamily, Tensor};
+
+/// The convolutions of the `mnist` preset's s,t networks at batch 64: 32 -> 32 channels
+/// at 28x28 (scale 1 checkerboard) and 14x14 (after the squeeze).
+pub fn mnist_shapes() -> Vec<ConvShape> {
+    [28, 14]
+        .into_iter()
+        .map(|hw| ConvShape {
+            n: 64,
+            cin: 32,
+            cout: 32,
+            h: hw,
+            w: hw,
+            k: 3,
+        })
+        .collect()
+}
+
+/// Times `op` (after one untimed run) and returns seconds per run.
+fn time_op(gpu: &Gpu, op: &Op, reps: u32) -> Result<(f64, Clock)> {
+    gpu.run(|p| op.encode(p));
+    time_pass(gpu, reps, &|p| op.encode(p))
+}
+
+fn random(gpu: &Gpu, shape: &[usize], seed: u32) -> Result<Tensor> {
+    // A cheap deterministic pattern: the figures do not depend on the values.
+    let n: usize = shape.iter().product();
+    let data: Vec<f32> = (0..n)
+        .map(|i| {
+            (((i as u32).wrapping_mul(2654435761).wrapping_add(seed)) >> 8) as f32 / 16777216.0
+                - 0.5
+        })
+        .collect();
+    gpu.upload(shape, &data)
+}
+
+/// Prints one JSON line per figure; returns the lines too.
+pub fn run(gpu: &Gpu, families: &[KernelFamily], reps: u32) -> Result<Vec<serde_json::Value>> {
+    let adapter = crate::runtime::adapter::describe(&gpu.info);
+    let mut lines = Vec::new();
+    let mut emit = |v: serde_json::Value| {
+        println!("{v}");
+        lines.push(v);
+    };
+
+    let mut ceiling = 0f64;
+    let (m, k, n) = (512, 512, 512);
+    let a = random(gpu, &[m, k], 1)?;
+    let b = random(gpu, &[k, n], 2)?;
+    let c = gpu.empty([m, n])?;
+    for &family in &[KernelFamily::Direct, KernelFamily::Tiled] {
+        let op = matmul::matmul(gpu, family, &a, &b, &c)?;
+        let (secs, clock) = time_op(gpu, &op, reps)?;
+        let gflops = 2.0 * (m * k * n) as f64 / secs * 1e-9;
+        ceiling = ceiling.max(gflops);
+        emit(json!({
+            "bench": "matmul", "family": format!("{family:?}"), "m": m, "k": k, "n": n,
+            "ms": secs * 1e3, "gflops": gflops, "clock": clock.name(), "adapter": adapter,
+        }));
+    }
+
+    for s in mnist_shapes() {
+        let x = random(gpu, &[s.n, s.cin, s.h, s.w], 3)?;
+        let w = random(gpu, &[s.cout, s.cin, s.k, s.k], 4)?;
+        let bias = random(gpu, &[s.cout], 5)?;
+        let y = gpu.empty([s.n, s.cout, s.h, s.w])?;
+        let dy = random(gpu, &[s.n, s.cout, s.h, s.w], 6)?;
+        let dx = gpu.empty([s.n, s.cin, s.h, s.w])?;
+        let dw = gpu.zeros([s.cout, s.cin, s.k, s.k])?;
+        let db = gpu.zeros([s.cout])?;
+        for &family in families {
+            let forward = conv2d::forward_with(gpu, family, &x, &w, Some(&bias), &y)?;
+            let grad_input = conv2d::backward_with(
+                gpu,
+                family,
+                &x,
+                &w,
+                &dy,
+                ConvGrads {
+                    dx: Some((&dx, GradMode::Write)),
+                    dweight: &dw,
+                    dbias: None,
+                },
+            )?;
+            let grad_weight = conv2d::backward_with(
+                gpu,
+                family,
+                &x,
+                &w,
+                &dy,
+                ConvGrads {
+                    dx: None,
+                    dweight: &dw,
+                    dbias: Some(&db),
+                },
+            )?;
+            // grad_input also computes dW; its own time is the difference.
+            let (t_fwd, clock) = time_op(gpu, &forward, reps)?;
+            let (t_both, _) = time_op(gpu, &grad_input, reps)?;
+            let (t_wgrad, _) = time_op(gpu, &grad_weight, reps)?;
+            let t_dx = (t_both - t_wgrad).max(f64::MIN_POSITIVE);
+            let gflops = |t: f64| s.flops() / t * 1e-9;
+            for (kernel, t) in [
+                ("forward", t_fwd),
+                ("grad_input", t_dx),
+                ("grad_weight_and_bias", t_wgrad),
+            ] {
+                emit(json!({
+                    "bench": "conv2d", "kernel": kernel, "family": format!("{family:?}"),
+                    "n": s.n, "cin": s.cin, "cout": s.cout, "h": s.h, "w": s.w, "k": s.k,
+                    "ms": t * 1e3, "gflops": gflops(t), "clock": clock.name(), "adapter": adapter,
+                }));
+            }
+            emit(json!({
+                "bench": "conv2d_summary", "family": format!("{family:?}"), "h": s.h, "w": s.w,
+                "forward_vs_matmul_ceiling": gflops(t_fwd) / ceiling,
+                "backward_over_forward_time": t_both / t_fwd,
+                "adapter": adapter,
+            }));
+        }
+    }
+    Ok(lines)
+}
+
+/// The families to bench: the adapter's own, or both.
+pub fn families(gpu: &Gpu, both: bool) -> Vec<KernelFamily> {
+    if both {
+        vec![KernelFamily::Direct, KernelFamily::Tiled]
+    } else {
+        vec![gpu.kernels]
+    }
+}
