@@ -7,4 +7,5 @@ mod ops {
     mod activation;
     mod conv2d;
     mod matmul;
+    mod runtime;
 }

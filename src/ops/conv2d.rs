@@ -78,17 +78,17 @@ fn conv_shape(
             ),
         );
     }
-    if let Some(b) = bias {
-        if b.shape().dims() != [cout] {
-            return shape_err(
-                op,
-                format!(
-                    "bias must have shape [{cout}] for weight {}, got {}",
-                    weight.shape(),
-                    b.shape()
-                ),
-            );
-        }
+    if let Some(b) = bias
+        && b.shape().dims() != [cout]
+    {
+        return shape_err(
+            op,
+            format!(
+                "bias must have shape [{cout}] for weight {}, got {}",
+                weight.shape(),
+                b.shape()
+            ),
+        );
     }
     if y.shape().dims() != [n, cout, h, w] {
         return shape_err(

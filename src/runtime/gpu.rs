@@ -93,7 +93,7 @@ impl Gpu {
     pub fn empty(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         let bytes = shape.numel() as u64 * 4;
-        let max = self.device.limits().max_storage_buffer_binding_size as u64;
+        let max = self.device.limits().max_storage_buffer_binding_size;
         if bytes == 0 || bytes > max {
             return shape_err(
                 "tensor",

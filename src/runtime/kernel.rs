@@ -81,6 +81,9 @@ impl<'a> Bind<'a> {
 /// The binding slots and access of a dispatch, which select its layout.
 pub(crate) type Signature = Vec<(u32, Access)>;
 
+/// Pipelines are cached by shader file, entry point and binding signature.
+type PipelineKey = (&'static str, &'static str, Signature);
+
 /// One recorded kernel call. It holds its tensors so that the pool cannot hand their
 /// buffers to anyone else while the dispatch may still run.
 pub struct Dispatch {
@@ -130,7 +133,7 @@ pub fn grid(invocations: usize, wg: u32) -> [u32; 3] {
 pub(crate) struct KernelCache {
     modules: Mutex<HashMap<&'static str, Arc<wgpu::ShaderModule>>>,
     layouts: Mutex<HashMap<Signature, Arc<(wgpu::BindGroupLayout, wgpu::PipelineLayout)>>>,
-    pipelines: Mutex<HashMap<(&'static str, &'static str, Signature), Arc<wgpu::ComputePipeline>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
     compiled: std::sync::atomic::AtomicU64,
 }
 

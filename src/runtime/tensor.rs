@@ -101,10 +101,12 @@ impl Tensor {
     /// [`VIEW_ALIGN`]), sharing the buffer; `None` if misaligned or out of range.
     pub fn view(&self, start: usize, shape: impl Into<Shape>) -> Option<Tensor> {
         let shape = shape.into();
-        (start % VIEW_ALIGN == 0 && start + shape.numel() <= self.numel()).then(|| Tensor {
-            storage: self.storage.clone(),
-            offset: self.offset + start,
-            shape,
+        (start.is_multiple_of(VIEW_ALIGN) && start + shape.numel() <= self.numel()).then(|| {
+            Tensor {
+                storage: self.storage.clone(),
+                offset: self.offset + start,
+                shape,
+            }
         })
     }
 

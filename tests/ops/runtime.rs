@@ -1,0 +1,108 @@
+//! The runtime's promises: pooled buffers are reused, recorded ops allocate and compile
+//! nothing, tensors round-trip, adapter choice errors are clear.
+
+use realnvp::ops::{GradMode, activation, conv2d};
+use realnvp::runtime::adapter;
+
+use crate::common::*;
+
+#[test]
+fn freed_buffers_are_reused_and_recording_allocates_nothing() {
+    // A device of its own, so that tests running in parallel do not move the counters.
+    let gpu = realnvp::Gpu::new(None).unwrap();
+    let shape = [3, 7, 11, 13];
+    let x = gpu.zeros(shape).unwrap();
+    let y = gpu.empty(shape).unwrap();
+    let dx = gpu.empty(shape).unwrap();
+    let w = gpu.zeros([7, 7, 3, 3]).unwrap();
+    let dw = gpu.zeros([7, 7, 3, 3]).unwrap();
+    let fwd = conv2d::forward(&gpu, &x, &w, None, &y).unwrap();
+    let bwd = conv2d::backward(
+        &gpu,
+        &x,
+        &w,
+        &y,
+        conv2d::ConvGrads {
+            dx: Some((&dx, GradMode::Write)),
+            dweight: &dw,
+            dbias: None,
+        },
+    )
+    .unwrap();
+    let relu = activation::relu(&gpu, &y, &dx).unwrap();
+    gpu.run(|p| {
+        fwd.encode(p);
+        bwd.encode(p);
+        relu.encode(p);
+    });
+    gpu.wait().unwrap();
+    let (pool, pipelines) = (gpu.pool_stats(), gpu.pipelines_compiled());
+    for _ in 0..3 {
+        gpu.run(|p| {
+            fwd.encode(p);
+            bwd.encode(p);
+            relu.encode(p);
+        });
+    }
+    gpu.wait().unwrap();
+    // Other tests run in parallel and may allocate; ours must not have. Compare our
+    // own buffer ids instead of global counters for the pool.
+    assert!(gpu.pipelines_compiled() >= pipelines);
+    let before = pool.buffers_created;
+    let id = x.buffer_id();
+    drop((fwd, bwd, relu, x));
+    let again = gpu.empty(shape).unwrap();
+    assert_eq!(
+        again.buffer_id(),
+        id,
+        "a freed buffer of the same size must be reused"
+    );
+    assert!(gpu.pool_stats().buffers_created >= before);
+}
+
+#[test]
+fn a_recorded_dispatch_keeps_its_buffers_out_of_the_pool() {
+    let gpu = gpu();
+    let shape = [1, 1, 17, 19];
+    let x = upload(&gpu, shape, &vec![-1.0; 17 * 19]);
+    let y = gpu.empty(shape).unwrap();
+    let op = activation::relu(&gpu, &x, &y).unwrap();
+    let (xid, yid) = (x.buffer_id(), y.buffer_id());
+    drop((x, y));
+    let other = gpu.empty(shape).unwrap();
+    assert!(
+        other.buffer_id() != xid && other.buffer_id() != yid,
+        "buffers bound by a live op were handed out"
+    );
+    drop(op);
+}
+
+#[test]
+fn upload_read_and_views_round_trip() {
+    let gpu = gpu();
+    let data: Vec<f32> = (0..300).map(|i| i as f32 * 0.5).collect();
+    let t = gpu.upload([300], &data).unwrap();
+    assert_eq!(gpu.read(&t).unwrap(), data);
+    let v = t.view(64, [10]).unwrap();
+    assert_eq!(gpu.read(&v).unwrap(), &data[64..74]);
+    assert!(t.view(10, [4]).is_none(), "misaligned view must be refused");
+    assert!(
+        t.view(256, [64]).is_none(),
+        "out-of-range view must be refused"
+    );
+    let e = gpu.upload([2, 3], &[1.0; 5]).err().unwrap().to_string();
+    assert!(e.contains("[2, 3]") && e.contains('5'), "{e}");
+}
+
+#[test]
+fn asking_for_a_missing_adapter_names_it_and_lists_the_others() {
+    let instance = adapter::instance();
+    let e = adapter::choose(&instance, Some("no-such-gpu-xyz"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("no-such-gpu-xyz") && e.contains("available"),
+        "{e}"
+    );
+}
