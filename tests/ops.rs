@@ -5,4 +5,7 @@ mod common;
 
 mod ops {
     mod activation;
+    mod adam;
+    mod fill;
+    mod rng;
 }

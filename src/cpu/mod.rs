@@ -3,3 +3,6 @@
 //! NCHW slices with their dimensions passed alongside.
 
 pub mod activation;
+pub mod adam;
+pub mod fill;
+pub mod rng;

@@ -7,6 +7,9 @@
 //! gradient tensors (zeroed once per step), never overwrite them.
 
 pub mod activation;
+pub mod adam;
+pub mod fill;
+pub mod rng;
 
 use crate::error::{Result, shape_err};
 use crate::runtime::{Dispatch, Tensor};
