@@ -5,7 +5,10 @@ mod common;
 
 mod ops {
     mod activation;
+    mod adam;
     mod conv2d;
+    mod fill;
     mod matmul;
+    mod rng;
     mod runtime;
 }

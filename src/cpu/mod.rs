@@ -3,5 +3,8 @@
 //! NCHW slices with their dimensions passed alongside.
 
 pub mod activation;
+pub mod adam;
 pub mod conv2d;
+pub mod fill;
 pub mod matmul;
+pub mod rng;

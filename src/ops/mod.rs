@@ -7,8 +7,11 @@
 //! gradient tensors (zeroed once per step), never overwrite them.
 
 pub mod activation;
+pub mod adam;
 pub mod conv2d;
+pub mod fill;
 pub mod matmul;
+pub mod rng;
 
 use crate::error::{Result, shape_err};
 use crate::runtime::{Dispatch, Tensor};
@@ -65,7 +68,8 @@ pub(crate) fn same_shape(op: &'static str, tensors: &[(&str, &Tensor)]) -> Resul
     Ok(())
 }
 
-/// Err when an output tensor shares its buffer with an input.
+/// Err when an output tensor shares its buffer with an input: wgpu refuses a dispatch
+/// that binds one buffer both read-only and writable, even through disjoint views.
 pub(crate) fn distinct(
     op: &'static str,
     outputs: &[(&str, &Tensor)],
@@ -73,11 +77,23 @@ pub(crate) fn distinct(
 ) -> Result<()> {
     for (on, o) in outputs {
         for (iname, i) in inputs {
-            if o.aliases(i) {
+            if o.shares_buffer(i) {
                 return shape_err(
                     op,
                     format!("output {on} shares its buffer with input {iname}"),
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Err when two outputs overlap. (Disjoint writable views of one buffer are allowed.)
+pub(crate) fn disjoint(op: &'static str, outputs: &[(&str, &Tensor)]) -> Result<()> {
+    for (k, (a, ta)) in outputs.iter().enumerate() {
+        for (b, tb) in &outputs[k + 1..] {
+            if ta.overlaps(tb) {
+                return shape_err(op, format!("outputs {a} and {b} overlap in memory"));
             }
         }
     }

@@ -145,11 +145,17 @@ impl Tensor {
         })
     }
 
-    /// Whether two tensors overlap in memory (an op must not read and write the same data).
-    pub fn aliases(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.storage, &other.storage)
+    /// Whether two tensors overlap in memory.
+    pub fn overlaps(&self, other: &Tensor) -> bool {
+        self.shares_buffer(other)
             && self.offset < other.offset + other.numel()
             && other.offset < self.offset + self.numel()
+    }
+
+    /// Whether two tensors live in the same buffer. One dispatch must not bind a buffer
+    /// both read-only and writable, even through disjoint views (wgpu's usage rule).
+    pub fn shares_buffer(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
     }
 }
 
