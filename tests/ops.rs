@@ -5,4 +5,10 @@ mod common;
 
 mod ops {
     mod activation;
+    mod coupling;
+    mod logit;
+    mod normal;
+    mod reduce;
+    mod split;
+    mod squeeze;
 }

@@ -3,3 +3,9 @@
 //! NCHW slices with their dimensions passed alongside.
 
 pub mod activation;
+pub mod coupling;
+pub mod logit;
+pub mod normal;
+pub mod reduce;
+pub mod split;
+pub mod squeeze;

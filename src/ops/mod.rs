@@ -7,6 +7,12 @@
 //! gradient tensors (zeroed once per step), never overwrite them.
 
 pub mod activation;
+pub mod coupling;
+pub mod logit;
+pub mod normal;
+pub mod reduce;
+pub mod split;
+pub mod squeeze;
 
 use crate::error::{Result, shape_err};
 use crate::runtime::{Dispatch, Tensor};
