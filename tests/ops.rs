@@ -7,8 +7,14 @@ mod ops {
     mod activation;
     mod adam;
     mod conv2d;
+    mod coupling;
     mod fill;
+    mod logit;
     mod matmul;
+    mod normal;
+    mod reduce;
     mod rng;
     mod runtime;
+    mod split;
+    mod squeeze;
 }

@@ -5,6 +5,12 @@
 pub mod activation;
 pub mod adam;
 pub mod conv2d;
+pub mod coupling;
 pub mod fill;
+pub mod logit;
 pub mod matmul;
+pub mod normal;
+pub mod reduce;
 pub mod rng;
+pub mod split;
+pub mod squeeze;

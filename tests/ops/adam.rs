@@ -223,10 +223,7 @@ fn wrong_lengths_and_aliasing_are_errors_naming_the_op() {
         "{e}"
     );
     let e = err(adam::adam_step(&gpu, &p, &g, &m, &m, &l2, &s, &config));
-    assert!(
-        e.contains("adam_step") && e.contains("overlap"),
-        "{e}"
-    );
+    assert!(e.contains("adam_step") && e.contains("overlap"), "{e}");
     let e = err(adam::adam_step(&gpu, &p, &g, &m, &v, &p, &s, &config));
     assert!(
         e.contains("adam_step") && e.contains("shares its buffer"),
