@@ -19,6 +19,10 @@ pub enum Error {
     #[error("{op}: {detail}")]
     Shape { op: &'static str, detail: String },
 
+    /// A model configuration that cannot be built.
+    #[error("model config: {0}")]
+    Config(String),
+
     /// The GPU reported an error (validation, out of memory) while running our work.
     #[error("GPU error: {0}")]
     Gpu(String),
