@@ -5,5 +5,7 @@ mod common;
 
 mod ops {
     mod activation;
+    mod batch_norm;
     mod conv2d;
+    mod weight_norm;
 }

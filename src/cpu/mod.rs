@@ -3,4 +3,6 @@
 //! NCHW slices with their dimensions passed alongside.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod conv2d;
+pub mod weight_norm;
