@@ -6,6 +6,8 @@ mod common;
 mod ops {
     mod activation;
     mod adam;
+    mod batch_norm;
+    mod conv2d;
     mod conv2d;
     mod coupling;
     mod fill;
@@ -17,4 +19,5 @@ mod ops {
     mod runtime;
     mod split;
     mod squeeze;
+    mod weight_norm;
 }

@@ -4,6 +4,8 @@
 
 pub mod activation;
 pub mod adam;
+pub mod batch_norm;
+pub mod conv2d;
 pub mod conv2d;
 pub mod coupling;
 pub mod fill;
@@ -14,3 +16,4 @@ pub mod reduce;
 pub mod rng;
 pub mod split;
 pub mod squeeze;
+pub mod weight_norm;

@@ -1,0 +1,560 @@
+//! Batch normalization per channel of NCHW tensors (shaders/batch_norm.wgsl), plain
+//! (the s, t networks: affine weight and bias) and flow (exp(log_gamma) and beta, with
+//! a log-determinant and an inverse). eps = 1e-5, biased variance, momentum 0.1.
+//!
+//! Training normalizes with the batch's statistics, which the forward writes into the
+//! caller's `Mode::Train` tensors; the backward and an exact inverse read them back.
+//! The running averages change only through [`update_running`], a separate op, so a
+//! forward can be recorded twice (the trainer recomputes layers) without updating twice.
+//! Evaluation normalizes with the running averages and writes nothing but its outputs.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{GradMode, Op, distinct, exclusive_writes, nchw};
+use crate::error::{Result, shape_err};
+use crate::runtime::{Bind, Dispatch, Gpu, Tensor, WG, Wgsl, grid};
+use crate::wgsl;
+
+static SHADER: Wgsl = wgsl!("batch_norm");
+
+pub const EPS: f32 = 1e-5;
+pub const MOMENTUM: f32 = 0.1;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    batch: u32,
+    channels: u32,
+    inner: u32,
+    flow: u32,
+    train: u32,
+    accumulate: u32,
+    eps: f32,
+    momentum: f32,
+}
+
+/// Per-channel mean and biased variance, each [C].
+#[derive(Clone, Copy)]
+pub struct Stats<'a> {
+    pub mean: &'a Tensor,
+    pub var: &'a Tensor,
+}
+
+/// Which statistics normalize.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// The batch's own: the forward computes them into these tensors, the backward
+    /// differentiates through them (they depend on x).
+    Train(Stats<'a>),
+    /// Fixed ones (the running averages), read only.
+    Eval(Stats<'a>),
+}
+
+impl<'a> Mode<'a> {
+    fn stats(self) -> Stats<'a> {
+        match self {
+            Mode::Train(s) | Mode::Eval(s) => s,
+        }
+    }
+}
+
+/// The plain batch norm's parameters, each [C].
+#[derive(Clone, Copy)]
+pub struct Affine<'a> {
+    pub weight: &'a Tensor,
+    pub bias: &'a Tensor,
+}
+
+/// The flow batch norm's parameters, each [C]: the scale is exp(log_gamma).
+#[derive(Clone, Copy)]
+pub struct FlowAffine<'a> {
+    pub log_gamma: &'a Tensor,
+    pub beta: &'a Tensor,
+}
+
+/// Where a backward puts its results.
+pub struct NormGrads<'a> {
+    /// The gradient wrt x, written or added per the mode.
+    pub dx: (&'a Tensor, GradMode),
+    /// dweight (plain) or dlog_gamma (flow), added.
+    pub dscale: &'a Tensor,
+    /// dbias (plain) or dbeta (flow), added.
+    pub dshift: &'a Tensor,
+}
+
+/// Checks that x (which the op calls `x_name`) is NCHW and every `per_channel` tensor
+/// is [C]; returns the sizes.
+fn params(
+    op: &'static str,
+    (x_name, x): (&str, &Tensor),
+    per_channel: &[(&str, &Tensor)],
+) -> Result<Params> {
+    let (n, c, h, w) = nchw(op, x_name, x)?;
+    for (name, t) in per_channel {
+        if t.shape().dims() != [c] {
+            return shape_err(
+                op,
+                format!(
+                    "{name} must have shape [{c}] for {x_name} {}, got {}",
+                    x.shape(),
+                    t.shape()
+                ),
+            );
+        }
+    }
+    Ok(Params {
+        batch: n as u32,
+        channels: c as u32,
+        inner: (h * w) as u32,
+        flow: 0,
+        train: 0,
+        accumulate: 0,
+        eps: EPS,
+        momentum: MOMENTUM,
+    })
+}
+
+/// Err unless `t` has the shape of x (`x_name` is what the op calls x).
+fn like_x(op: &'static str, name: &str, t: &Tensor, x_name: &str, x: &Tensor) -> Result<()> {
+    if t.shape() != x.shape() {
+        return shape_err(
+            op,
+            format!(
+                "{name} has shape {} but {x_name} has shape {}",
+                t.shape(),
+                x.shape()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Err unless `t` is [N] (one log-det per sample).
+fn per_sample(op: &'static str, name: &str, t: &Tensor, x: &Tensor) -> Result<()> {
+    let n = x.shape().dims()[0];
+    if t.shape().dims() != [n] {
+        return shape_err(
+            op,
+            format!(
+                "{name} must have shape [{n}] for x {}, got {}",
+                x.shape(),
+                t.shape()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A dispatch of `entry`, once it is known not to read a buffer it writes.
+fn dispatch(
+    gpu: &Gpu,
+    op: &'static str,
+    entry: &'static str,
+    p: &Params,
+    binds: &[Bind<'_>],
+    workgroups: [u32; 3],
+) -> Result<Dispatch> {
+    exclusive_writes(op, binds)?;
+    Ok(gpu.dispatch(&SHADER, entry, p, binds, workgroups))
+}
+
+/// The affine map as the shader sees it: `scale` is weight or log_gamma, `shift` bias
+/// or beta, named as the caller knows them in errors.
+#[derive(Clone, Copy)]
+struct Channels<'a> {
+    flow: bool,
+    scale: (&'static str, &'a Tensor),
+    shift: (&'static str, &'a Tensor),
+}
+
+/// y = (x - mean) / sqrt(var + eps) * weight + bias.
+pub fn forward(
+    gpu: &Gpu,
+    x: &Tensor,
+    affine: Affine<'_>,
+    mode: Mode<'_>,
+    y: &Tensor,
+) -> Result<Op> {
+    let channels = Channels {
+        flow: false,
+        scale: ("weight", affine.weight),
+        shift: ("bias", affine.bias),
+    };
+    normalize("batch_norm", gpu, x, channels, mode, y, None)
+}
+
+/// y = (x - mean) / sqrt(var + eps) * exp(log_gamma) + beta, and ADDS the log-det
+/// H*W * sum_c (log_gamma[c] - 0.5 * log(var[c] + eps)) to every entry of `logdet` [N].
+pub fn flow_forward(
+    gpu: &Gpu,
+    x: &Tensor,
+    affine: FlowAffine<'_>,
+    mode: Mode<'_>,
+    y: &Tensor,
+    logdet: &Tensor,
+) -> Result<Op> {
+    let channels = Channels {
+        flow: true,
+        scale: ("log_gamma", affine.log_gamma),
+        shift: ("beta", affine.beta),
+    };
+    normalize("flow_batch_norm", gpu, x, channels, mode, y, Some(logdet))
+}
+
+fn normalize(
+    op: &'static str,
+    gpu: &Gpu,
+    x: &Tensor,
+    ch: Channels<'_>,
+    mode: Mode<'_>,
+    y: &Tensor,
+    logdet: Option<&Tensor>,
+) -> Result<Op> {
+    let stats = mode.stats();
+    let mut p = params(
+        op,
+        ("x", x),
+        &[ch.scale, ch.shift, ("mean", stats.mean), ("var", stats.var)],
+    )?;
+    p.flow = ch.flow as u32;
+    like_x(op, "y", y, "x", x)?;
+    let mut outputs = vec![("y", y)];
+    let mut inputs = vec![("x", x), ch.scale, ch.shift];
+    let stat_list = [("mean", stats.mean), ("var", stats.var)];
+    match mode {
+        Mode::Train(_) => outputs.extend(stat_list),
+        Mode::Eval(_) => inputs.extend(stat_list),
+    }
+    if let Some(ld) = logdet {
+        per_sample(op, "logdet", ld, x)?;
+        outputs.push(("logdet", ld));
+    }
+    distinct(op, &outputs, &inputs)?;
+
+    let mut dispatches = Vec::new();
+    if let Mode::Train(s) = mode {
+        dispatches.push(dispatch(
+            gpu,
+            op,
+            "batch_norm_stats",
+            &p,
+            &[
+                Bind::read(1, x),
+                Bind::write(7, s.mean),
+                Bind::write(8, s.var),
+            ],
+            [p.channels, 1, 1],
+        )?);
+    }
+    dispatches.push(dispatch(
+        gpu,
+        op,
+        "batch_norm_forward",
+        &p,
+        &[
+            Bind::read(1, x),
+            Bind::read(2, ch.scale.1),
+            Bind::read(3, ch.shift.1),
+            Bind::read(4, stats.mean),
+            Bind::read(5, stats.var),
+            Bind::write(6, y),
+        ],
+        grid(x.numel(), WG),
+    )?);
+    if let Some(ld) = logdet {
+        dispatches.push(log_det(gpu, op, &p, ch.scale.1, stats.var, ld)?);
+    }
+    Ok(Op::new(op, dispatches))
+}
+
+fn log_det(
+    gpu: &Gpu,
+    op: &'static str,
+    p: &Params,
+    log_gamma: &Tensor,
+    var: &Tensor,
+    logdet: &Tensor,
+) -> Result<Dispatch> {
+    dispatch(
+        gpu,
+        op,
+        "batch_norm_log_det",
+        p,
+        &[
+            Bind::read(2, log_gamma),
+            Bind::read(5, var),
+            Bind::write(11, logdet),
+        ],
+        grid(p.batch as usize, WG),
+    )
+}
+
+/// The inverse of [`flow_forward`], x = (y - beta) * exp(-log_gamma) * sqrt(var + eps) +
+/// mean, with the saved batch statistics (rebuilding a layer's input in training) or
+/// the running averages (evaluation, sampling).
+///
+/// When `logdet` is given, ADDS to it the forward's log-det with these statistics,
+/// H*W * sum_c (log_gamma[c] - 0.5 * log(var[c] + eps)), the same value
+/// [`flow_forward`] adds: the inverse's own log-det is its negative, so a caller that
+/// wants log|det dx/dy| collects it in a separate buffer and subtracts that.
+pub fn flow_inverse(
+    gpu: &Gpu,
+    y: &Tensor,
+    affine: FlowAffine<'_>,
+    stats: Stats<'_>,
+    x: &Tensor,
+    logdet: Option<&Tensor>,
+) -> Result<Op> {
+    const OP: &str = "flow_batch_norm_inverse";
+    let p = params(
+        OP,
+        ("y", y),
+        &[
+            ("log_gamma", affine.log_gamma),
+            ("beta", affine.beta),
+            ("mean", stats.mean),
+            ("var", stats.var),
+        ],
+    )?;
+    like_x(OP, "x", x, "y", y)?;
+    let inputs = [
+        ("y", y),
+        ("log_gamma", affine.log_gamma),
+        ("beta", affine.beta),
+        ("mean", stats.mean),
+        ("var", stats.var),
+    ];
+    let mut outputs = vec![("x", x)];
+    if let Some(ld) = logdet {
+        per_sample(OP, "logdet", ld, y)?;
+        outputs.push(("logdet", ld));
+    }
+    distinct(OP, &outputs, &inputs)?;
+    let mut dispatches = vec![dispatch(
+        gpu,
+        OP,
+        "batch_norm_inverse",
+        &p,
+        &[
+            Bind::read(1, y),
+            Bind::read(2, affine.log_gamma),
+            Bind::read(3, affine.beta),
+            Bind::read(4, stats.mean),
+            Bind::read(5, stats.var),
+            Bind::write(6, x),
+        ],
+        grid(y.numel(), WG),
+    )?];
+    if let Some(ld) = logdet {
+        dispatches.push(log_det(gpu, OP, &p, affine.log_gamma, stats.var, ld)?);
+    }
+    Ok(Op::new(OP, dispatches))
+}
+
+/// running = (1 - MOMENTUM) * running + MOMENTUM * batch for the mean and the biased
+/// variance, all [C]; record once per training step after a training forward.
+pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result<Op> {
+    const OP: &str = "batch_norm_update_running";
+    let &[c] = batch.mean.shape().dims() else {
+        return shape_err(
+            OP,
+            format!("batch mean must be [C], got {}", batch.mean.shape()),
+        );
+    };
+    for (name, t) in [
+        ("batch var", batch.var),
+        ("running mean", running.mean),
+        ("running var", running.var),
+    ] {
+        if t.shape().dims() != [c] {
+            return shape_err(
+                OP,
+                format!(
+                    "{name} has shape {} but batch mean has shape [{c}]",
+                    t.shape()
+                ),
+            );
+        }
+    }
+    distinct(
+        OP,
+        &[("running mean", running.mean), ("running var", running.var)],
+        &[("batch mean", batch.mean), ("batch var", batch.var)],
+    )?;
+    let p = Params {
+        batch: 0,
+        channels: c as u32,
+        inner: 0,
+        flow: 0,
+        train: 0,
+        accumulate: 0,
+        eps: EPS,
+        momentum: MOMENTUM,
+    };
+    let d = dispatch(
+        gpu,
+        OP,
+        "batch_norm_update_running",
+        &p,
+        &[
+            Bind::read(4, batch.mean),
+            Bind::read(5, batch.var),
+            Bind::write(9, running.mean),
+            Bind::write(10, running.var),
+        ],
+        grid(c, WG),
+    )?;
+    Ok(Op::new(OP, vec![d]))
+}
+
+/// Gradients of [`forward`] given dy; `x` is the forward's input and `mode` its stats.
+pub fn backward(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    weight: &Tensor,
+    mode: Mode<'_>,
+    grads: NormGrads<'_>,
+) -> Result<Op> {
+    const OP: &str = "batch_norm_backward";
+    let inputs = BackwardInputs {
+        x,
+        dy,
+        scale: ("weight", weight),
+        mode,
+    };
+    let p = backward_params(OP, &inputs, &grads, None)?;
+    Ok(Op::new(
+        OP,
+        vec![backward_dispatch(gpu, OP, &p, &inputs, &grads)?],
+    ))
+}
+
+/// Gradients of [`flow_forward`] given dy and dlogdet [N] (the loss gradient wrt each
+/// sample's log-det); `x` is the forward's input (the trainer rebuilds it with
+/// [`flow_inverse`] and the saved stats) and `mode` its stats.
+pub fn flow_backward(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    dlogdet: &Tensor,
+    log_gamma: &Tensor,
+    mode: Mode<'_>,
+    grads: NormGrads<'_>,
+) -> Result<Op> {
+    const OP: &str = "flow_batch_norm_backward";
+    let inputs = BackwardInputs {
+        x,
+        dy,
+        scale: ("log_gamma", log_gamma),
+        mode,
+    };
+    let mut p = backward_params(OP, &inputs, &grads, Some(dlogdet))?;
+    p.flow = 1;
+    let stats = mode.stats();
+    let log_det_part = dispatch(
+        gpu,
+        OP,
+        "batch_norm_log_det_backward",
+        &p,
+        &[
+            Bind::read(1, x),
+            Bind::read(4, stats.mean),
+            Bind::read(5, stats.var),
+            Bind::read(13, dlogdet),
+            Bind::write(14, grads.dx.0),
+            Bind::write(15, grads.dscale),
+        ],
+        [p.channels, 1, 1],
+    )?;
+    Ok(Op::new(
+        OP,
+        vec![
+            backward_dispatch(gpu, OP, &p, &inputs, &grads)?,
+            log_det_part,
+        ],
+    ))
+}
+
+/// What a backward reads besides dlogdet: the forward's input, dy, the scale parameter
+/// (named as the caller knows it) and the statistics' mode.
+struct BackwardInputs<'a> {
+    x: &'a Tensor,
+    dy: &'a Tensor,
+    scale: (&'static str, &'a Tensor),
+    mode: Mode<'a>,
+}
+
+fn backward_params(
+    op: &'static str,
+    inputs: &BackwardInputs<'_>,
+    grads: &NormGrads<'_>,
+    dlogdet: Option<&Tensor>,
+) -> Result<Params> {
+    let BackwardInputs { x, dy, scale, mode } = *inputs;
+    let stats = mode.stats();
+    let (dx, dx_mode) = grads.dx;
+    let mut p = params(
+        op,
+        ("x", x),
+        &[
+            scale,
+            ("mean", stats.mean),
+            ("var", stats.var),
+            ("dscale", grads.dscale),
+            ("dshift", grads.dshift),
+        ],
+    )?;
+    like_x(op, "dy", dy, "x", x)?;
+    like_x(op, "dx", dx, "x", x)?;
+    let mut read = vec![
+        ("x", x),
+        ("dy", dy),
+        scale,
+        ("mean", stats.mean),
+        ("var", stats.var),
+    ];
+    if let Some(dl) = dlogdet {
+        per_sample(op, "dlogdet", dl, x)?;
+        read.push(("dlogdet", dl));
+    }
+    distinct(
+        op,
+        &[
+            ("dx", dx),
+            ("dscale", grads.dscale),
+            ("dshift", grads.dshift),
+        ],
+        &read,
+    )?;
+    p.train = matches!(mode, Mode::Train(_)) as u32;
+    p.accumulate = dx_mode.flag();
+    Ok(p)
+}
+
+fn backward_dispatch(
+    gpu: &Gpu,
+    op: &'static str,
+    p: &Params,
+    inputs: &BackwardInputs<'_>,
+    grads: &NormGrads<'_>,
+) -> Result<Dispatch> {
+    let stats = inputs.mode.stats();
+    dispatch(
+        gpu,
+        op,
+        "batch_norm_backward",
+        p,
+        &[
+            Bind::read(1, inputs.x),
+            Bind::read(2, inputs.scale.1),
+            Bind::read(4, stats.mean),
+            Bind::read(5, stats.var),
+            Bind::read(12, inputs.dy),
+            Bind::write(14, grads.dx.0),
+            Bind::write(15, grads.dscale),
+            Bind::write(16, grads.dshift),
+        ],
+        [p.channels, 1, 1],
+    )
+}
