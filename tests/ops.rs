@@ -8,7 +8,6 @@ mod ops {
     mod adam;
     mod batch_norm;
     mod conv2d;
-    mod conv2d;
     mod coupling;
     mod fill;
     mod logit;

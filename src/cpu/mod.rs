@@ -6,7 +6,6 @@ pub mod activation;
 pub mod adam;
 pub mod batch_norm;
 pub mod conv2d;
-pub mod conv2d;
 pub mod coupling;
 pub mod fill;
 pub mod logit;

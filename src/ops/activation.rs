@@ -71,7 +71,7 @@ fn unary(gpu: &Gpu, op: &'static str, entry: &'static str, x: &Tensor, y: &Tenso
         &params(x, GradMode::Write),
         &[Bind::read(1, x), Bind::write(4, y)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(op, vec![d]))
 }
 
@@ -91,7 +91,7 @@ fn unary_backward(
         &params(x, mode),
         &[Bind::read(1, x), Bind::read(2, dy), Bind::write(5, dx)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(op, vec![d]))
 }
 
@@ -121,7 +121,7 @@ pub fn scale_tanh(gpu: &Gpu, x: &Tensor, scale: &Tensor, y: &Tensor) -> Result<O
         &params(x, GradMode::Write),
         &[Bind::read(1, x), Bind::read(3, scale), Bind::write(4, y)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -156,14 +156,14 @@ pub fn scale_tanh_backward(
             Bind::write(5, dx),
         ],
         grid(x.numel(), WG),
-    );
+    )?;
     let param = gpu.dispatch(
         &SHADER,
         "scale_tanh_backward_scale",
         &p,
         &[Bind::read(1, x), Bind::read(2, dy), Bind::write(6, dscale)],
         grid(scale.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![input, param]))
 }
 
@@ -177,6 +177,6 @@ pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, y: &Tensor) -> Result<Op> {
         &params(a, GradMode::Write),
         &[Bind::read(1, a), Bind::read(7, b), Bind::write(4, y)],
         grid(a.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

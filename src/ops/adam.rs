@@ -181,14 +181,14 @@ pub fn adam_step(
             Bind::write(7, &partials),
         ],
         [groups as u32, 1, 1],
-    );
+    )?;
     let finish = gpu.dispatch(
         &SHADER,
         "finish_norm",
         &p,
         &[Bind::write(6, state), Bind::write(7, &partials)],
         [1, 1, 1],
-    );
+    )?;
     let update = gpu.dispatch(
         &SHADER,
         "update",
@@ -201,6 +201,6 @@ pub fn adam_step(
             Bind::write(6, state),
         ],
         grid(n, WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![norms, finish, update]))
 }

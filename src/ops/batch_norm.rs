@@ -10,7 +10,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{GradMode, Op, distinct, exclusive_writes, nchw};
+use super::{GradMode, Op, distinct, nchw};
 use crate::error::{Result, shape_err};
 use crate::runtime::{Bind, Dispatch, Gpu, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
@@ -145,19 +145,6 @@ fn per_sample(op: &'static str, name: &str, t: &Tensor, x: &Tensor) -> Result<()
     Ok(())
 }
 
-/// A dispatch of `entry`, once it is known not to read a buffer it writes.
-fn dispatch(
-    gpu: &Gpu,
-    op: &'static str,
-    entry: &'static str,
-    p: &Params,
-    binds: &[Bind<'_>],
-    workgroups: [u32; 3],
-) -> Result<Dispatch> {
-    exclusive_writes(op, binds)?;
-    Ok(gpu.dispatch(&SHADER, entry, p, binds, workgroups))
-}
-
 /// The affine map as the shader sees it: `scale` is weight or log_gamma, `shift` bias
 /// or beta, named as the caller knows them in errors.
 #[derive(Clone, Copy)]
@@ -233,9 +220,8 @@ fn normalize(
 
     let mut dispatches = Vec::new();
     if let Mode::Train(s) = mode {
-        dispatches.push(dispatch(
-            gpu,
-            op,
+        dispatches.push(gpu.dispatch(
+            &SHADER,
             "batch_norm_stats",
             &p,
             &[
@@ -246,9 +232,8 @@ fn normalize(
             [p.channels, 1, 1],
         )?);
     }
-    dispatches.push(dispatch(
-        gpu,
-        op,
+    dispatches.push(gpu.dispatch(
+        &SHADER,
         "batch_norm_forward",
         &p,
         &[
@@ -262,22 +247,20 @@ fn normalize(
         grid(x.numel(), WG),
     )?);
     if let Some(ld) = logdet {
-        dispatches.push(log_det(gpu, op, &p, ch.scale.1, stats.var, ld)?);
+        dispatches.push(log_det(gpu, &p, ch.scale.1, stats.var, ld)?);
     }
     Ok(Op::new(op, dispatches))
 }
 
 fn log_det(
     gpu: &Gpu,
-    op: &'static str,
     p: &Params,
     log_gamma: &Tensor,
     var: &Tensor,
     logdet: &Tensor,
 ) -> Result<Dispatch> {
-    dispatch(
-        gpu,
-        op,
+    gpu.dispatch(
+        &SHADER,
         "batch_norm_log_det",
         p,
         &[
@@ -330,9 +313,8 @@ pub fn flow_inverse(
         outputs.push(("logdet", ld));
     }
     distinct(OP, &outputs, &inputs)?;
-    let mut dispatches = vec![dispatch(
-        gpu,
-        OP,
+    let mut dispatches = vec![gpu.dispatch(
+        &SHADER,
         "batch_norm_inverse",
         &p,
         &[
@@ -346,7 +328,7 @@ pub fn flow_inverse(
         grid(y.numel(), WG),
     )?];
     if let Some(ld) = logdet {
-        dispatches.push(log_det(gpu, OP, &p, affine.log_gamma, stats.var, ld)?);
+        dispatches.push(log_det(gpu, &p, affine.log_gamma, stats.var, ld)?);
     }
     Ok(Op::new(OP, dispatches))
 }
@@ -391,9 +373,8 @@ pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result
         eps: EPS,
         momentum: MOMENTUM,
     };
-    let d = dispatch(
-        gpu,
-        OP,
+    let d = gpu.dispatch(
+        &SHADER,
         "batch_norm_update_running",
         &p,
         &[
@@ -426,7 +407,7 @@ pub fn backward(
     let p = backward_params(OP, &inputs, &grads, None)?;
     Ok(Op::new(
         OP,
-        vec![backward_dispatch(gpu, OP, &p, &inputs, &grads)?],
+        vec![backward_dispatch(gpu, &p, &inputs, &grads)?],
     ))
 }
 
@@ -452,9 +433,8 @@ pub fn flow_backward(
     let mut p = backward_params(OP, &inputs, &grads, Some(dlogdet))?;
     p.flow = 1;
     let stats = mode.stats();
-    let log_det_part = dispatch(
-        gpu,
-        OP,
+    let log_det_part = gpu.dispatch(
+        &SHADER,
         "batch_norm_log_det_backward",
         &p,
         &[
@@ -469,10 +449,7 @@ pub fn flow_backward(
     )?;
     Ok(Op::new(
         OP,
-        vec![
-            backward_dispatch(gpu, OP, &p, &inputs, &grads)?,
-            log_det_part,
-        ],
+        vec![backward_dispatch(gpu, &p, &inputs, &grads)?, log_det_part],
     ))
 }
 
@@ -534,15 +511,13 @@ fn backward_params(
 
 fn backward_dispatch(
     gpu: &Gpu,
-    op: &'static str,
     p: &Params,
     inputs: &BackwardInputs<'_>,
     grads: &NormGrads<'_>,
 ) -> Result<Dispatch> {
     let stats = inputs.mode.stats();
-    dispatch(
-        gpu,
-        op,
+    gpu.dispatch(
+        &SHADER,
         "batch_norm_backward",
         p,
         &[

@@ -135,7 +135,7 @@ fn gemm(
     weight: &Tensor,
     bias: Option<&Tensor>,
     out: &Tensor,
-) -> crate::runtime::Dispatch {
+) -> Result<crate::runtime::Dispatch> {
     let out_ch = params.cout as usize;
     let wblocks = s.w.div_ceil(DIRECT_COLS);
     let oblocks = out_ch.div_ceil(DIRECT_CH);
@@ -209,7 +209,7 @@ pub fn forward_with(
     };
     Ok(Op::new(
         OP,
-        vec![gemm(gpu, family, s, params, x, weight, bias, y)],
+        vec![gemm(gpu, family, s, params, x, weight, bias, y)?],
     ))
 }
 
@@ -295,7 +295,7 @@ pub fn backward_with(
             cout: s.cin,
             ..s
         };
-        dispatches.push(gemm(gpu, family, ts, params, dy, weight, None, dx));
+        dispatches.push(gemm(gpu, family, ts, params, dy, weight, None, dx)?);
     }
     dispatches.extend(weight_grad(gpu, family, s, base, x, dy, grads.dweight)?);
     if let Some(db) = grads.dbias {
@@ -309,7 +309,7 @@ pub fn backward_with(
             &params,
             &[Bind::read(5, dy), Bind::write(8, db)],
             [s.cout as u32, 1, 1],
-        ));
+        )?);
     }
     Ok(Op::new(OP_BACKWARD, dispatches))
 }
@@ -370,13 +370,13 @@ fn weight_grad(
             Bind::write(6, &partial),
         ],
         workgroups,
-    );
+    )?;
     let reduce = gpu.dispatch(
         &SHADER,
         "wgrad_reduce",
         &params,
         &[Bind::write(6, &partial), Bind::write(7, dweight)],
         grid(per_chunk, WG),
-    );
+    )?;
     Ok(vec![partials, reduce])
 }

@@ -133,7 +133,7 @@ pub fn forward(
             Bind::write(5, logdet),
         ],
         sample_grid(params.samples as usize),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -163,7 +163,7 @@ pub fn inverse(
             Bind::write(7, x),
         ],
         grid(y.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -210,7 +210,7 @@ pub fn backward(
             Bind::write(12, dt),
         ],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -226,7 +226,7 @@ pub fn masked_input(gpu: &Gpu, mask: Mask, x: &Tensor, net_in: &Tensor) -> Resul
         &params,
         &[Bind::read(1, x), Bind::write(13, net_in)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -248,6 +248,6 @@ pub fn masked_input_backward(gpu: &Gpu, mask: Mask, d_net_in: &Tensor, dx: &Tens
         &params,
         &[Bind::read(14, d_net_in), Bind::write(10, dx)],
         grid(dx.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

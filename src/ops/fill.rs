@@ -30,6 +30,6 @@ pub fn fill(gpu: &Gpu, y: &Tensor, value: f32) -> Result<Op> {
         &params,
         &[Bind::write(1, y)],
         grid(y.numel(), WG),
-    );
+    )?;
     Ok(Op::new("fill", vec![d]))
 }

@@ -61,7 +61,7 @@ pub fn forward(
             Bind::write(4, logdet),
         ],
         sample_grid(samples),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -105,7 +105,7 @@ pub fn backward(
             Bind::write(7, dx),
         ],
         grid(pixels.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -122,6 +122,6 @@ pub fn inverse(gpu: &Gpu, y: &Tensor, x: &Tensor) -> Result<Op> {
         &params(y, 1, GradMode::Write),
         &[Bind::read(8, y), Bind::write(9, x)],
         grid(y.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

@@ -66,6 +66,6 @@ pub fn matmul(gpu: &Gpu, family: KernelFamily, a: &Tensor, b: &Tensor, c: &Tenso
         &params,
         &[Bind::read(1, a), Bind::read(2, b), Bind::write(3, c)],
         workgroups,
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

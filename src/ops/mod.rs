@@ -10,7 +10,6 @@ pub mod activation;
 pub mod adam;
 pub mod batch_norm;
 pub mod conv2d;
-pub mod conv2d;
 pub mod coupling;
 pub mod fill;
 pub mod logit;
@@ -23,7 +22,7 @@ pub mod squeeze;
 pub mod weight_norm;
 
 use crate::error::{Result, shape_err};
-use crate::runtime::{Access, Bind, Dispatch, Tensor};
+use crate::runtime::{Dispatch, Tensor};
 
 /// One or more dispatches that together perform an op, in order.
 pub struct Op {
@@ -122,26 +121,4 @@ pub(crate) fn nchw(
             t.shape()
         ),
     })
-}
-
-/// Err when a dispatch would bind one buffer both read-only and read-write: wgpu rejects
-/// that within a dispatch (and aborts) even for disjoint views, such as two views of one
-/// arena, which [`distinct`] allows.
-pub(crate) fn exclusive_writes(op: &'static str, binds: &[Bind<'_>]) -> Result<()> {
-    for w in binds.iter().filter(|b| b.access == Access::ReadWrite) {
-        let same_buffer = |b: &&Bind<'_>| {
-            b.access == Access::Read && b.tensor.buffer_id() == w.tensor.buffer_id()
-        };
-        if let Some(r) = binds.iter().find(same_buffer) {
-            return shape_err(
-                op,
-                format!(
-                    "binding {} reads {:?} from the buffer that binding {} writes as {:?}; \
-                     one dispatch cannot read and write a buffer, even at disjoint offsets",
-                    r.slot, r.tensor, w.slot, w.tensor
-                ),
-            );
-        }
-    }
-    Ok(())
 }

@@ -38,7 +38,7 @@ pub fn log_density(gpu: &Gpu, z: &Tensor, logp: &Tensor) -> Result<Op> {
         &params(z, samples, GradMode::Write),
         &[Bind::read(1, z), Bind::write(2, logp)],
         sample_grid(samples),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -60,6 +60,6 @@ pub fn log_density_backward(
         &params(z, samples, mode),
         &[Bind::read(1, z), Bind::read(3, dlogp), Bind::write(4, dz)],
         grid(z.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

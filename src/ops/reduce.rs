@@ -33,7 +33,7 @@ pub fn sum_per_sample(gpu: &Gpu, x: &Tensor, out: &Tensor) -> Result<Op> {
         &params,
         &[Bind::read(1, x), Bind::write(2, out)],
         sample_grid(samples),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 

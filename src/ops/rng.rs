@@ -108,7 +108,7 @@ pub fn advance(gpu: &Gpu, state: &Tensor) -> Result<Op> {
         &params,
         &[Bind::write(2, state)],
         [1, 1, 1],
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -134,7 +134,7 @@ fn fill(
         &params,
         &[Bind::write(1, y), Bind::write(2, state)],
         grid(y.numel().div_ceil(4), WG),
-    );
+    )?;
     Ok(Op::new(op, vec![d]))
 }
 

@@ -61,7 +61,7 @@ pub fn split(gpu: &Gpu, x: &Tensor, a: &Tensor, b: &Tensor) -> Result<Op> {
         &params,
         &[Bind::read(1, x), Bind::write(2, a), Bind::write(3, b)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -76,6 +76,6 @@ pub fn concat(gpu: &Gpu, a: &Tensor, b: &Tensor, x: &Tensor) -> Result<Op> {
         &params,
         &[Bind::read(4, a), Bind::read(5, b), Bind::write(6, x)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

@@ -63,7 +63,7 @@ pub fn squeeze(gpu: &Gpu, x: &Tensor, y: &Tensor) -> Result<Op> {
         &params,
         &[Bind::read(1, x), Bind::write(2, y)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }
 
@@ -78,6 +78,6 @@ pub fn unsqueeze(gpu: &Gpu, y: &Tensor, x: &Tensor) -> Result<Op> {
         &params,
         &[Bind::read(3, y), Bind::write(4, x)],
         grid(x.numel(), WG),
-    );
+    )?;
     Ok(Op::new(OP, vec![d]))
 }

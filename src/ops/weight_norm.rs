@@ -3,9 +3,9 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{Op, distinct, exclusive_writes, same_shape};
+use super::{Op, distinct, same_shape};
 use crate::error::{Result, shape_err};
-use crate::runtime::{Bind, Dispatch, Gpu, Tensor, WG, Wgsl, grid};
+use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
 
 static SHADER: Wgsl = wgsl!("weight_norm");
@@ -45,28 +45,14 @@ fn rows_cols(op: &'static str, v: &Tensor, g: &Tensor) -> Result<Params> {
     })
 }
 
-/// A dispatch of `entry`, once it is known not to read a buffer it writes.
-fn dispatch(
-    gpu: &Gpu,
-    op: &'static str,
-    entry: &'static str,
-    params: &Params,
-    binds: &[Bind<'_>],
-    workgroups: [u32; 3],
-) -> Result<Dispatch> {
-    exclusive_writes(op, binds)?;
-    Ok(gpu.dispatch(&SHADER, entry, params, binds, workgroups))
-}
-
 /// w[o, ...] = g[o] * v[o, ...] / |v[o, ...]|, the norm over all of one output channel's
 /// weights. A row of v that is all zero gives non-finite weights.
 pub fn forward(gpu: &Gpu, v: &Tensor, g: &Tensor, w: &Tensor) -> Result<Op> {
     let params = rows_cols(OP, v, g)?;
     same_shape(OP, &[("v", v), ("w", w)])?;
     distinct(OP, &[("w", w)], &[("v", v), ("g", g)])?;
-    let d = dispatch(
-        gpu,
-        OP,
+    let d = gpu.dispatch(
+        &SHADER,
         "weight_norm_forward",
         &params,
         &[Bind::read(1, v), Bind::read(2, g), Bind::write(4, w)],
@@ -92,9 +78,8 @@ pub fn backward(
         &[("dv", dv), ("dg", dg)],
         &[("v", v), ("g", g), ("dw", dw)],
     )?;
-    let d = dispatch(
-        gpu,
-        OP_BACKWARD,
+    let d = gpu.dispatch(
+        &SHADER,
         "weight_norm_backward",
         &params,
         &[

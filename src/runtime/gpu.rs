@@ -187,6 +187,7 @@ impl Gpu {
 
     /// Builds a dispatch of `entry` in `shader` with uniform `params` (binding 0) and the
     /// storage `binds` (their own slots). Pipelines and layouts come from the cache.
+    /// Refuses (Err, not a wgpu abort) to bind one buffer both read-only and writable.
     pub fn dispatch<P: bytemuck::Pod>(
         &self,
         shader: &'static Wgsl,
@@ -194,7 +195,8 @@ impl Gpu {
         params: &P,
         binds: &[Bind<'_>],
         workgroups: [u32; 3],
-    ) -> Dispatch {
+    ) -> Result<Dispatch> {
+        exclusive_writes(shader, entry, binds)?;
         let access: Vec<(u32, Access)> = binds.iter().map(|b| (b.slot, b.access)).collect();
         let pipeline = self.cache.pipeline(&self.device, shader, entry, &access);
         let layout = self.cache.layout(&self.device, &access);
@@ -225,12 +227,12 @@ impl Gpu {
             layout: &layout.0,
             entries: &entries,
         });
-        Dispatch::new(
+        Ok(Dispatch::new(
             pipeline,
             bind_group,
             workgroups,
             binds.iter().map(|b| b.tensor.clone()).collect(),
-        )
+        ))
     }
 
     /// Records `record` into one compute pass and submits it as one command buffer.
@@ -255,4 +257,25 @@ impl Gpu {
     pub fn pipelines_compiled(&self) -> u64 {
         self.cache.pipelines_compiled()
     }
+}
+
+/// Err when a dispatch would bind one buffer both read-only and read-write: wgpu rejects
+/// that within a dispatch (and aborts) even for disjoint views, such as two views of one
+/// arena.
+fn exclusive_writes(shader: &Wgsl, entry: &str, binds: &[Bind<'_>]) -> Result<()> {
+    for w in binds.iter().filter(|b| b.access == Access::ReadWrite) {
+        let same_buffer =
+            |b: &&Bind<'_>| b.access == Access::Read && b.tensor.shares_buffer(w.tensor);
+        if let Some(r) = binds.iter().find(same_buffer) {
+            return Err(Error::Shape {
+                op: "dispatch",
+                detail: format!(
+                    "{}/{entry}: binding {} reads {:?} from the buffer that binding {} writes as {:?}; \
+                     one dispatch cannot read and write a buffer, even at disjoint offsets",
+                    shader.name, r.slot, r.tensor, w.slot, w.tensor
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -539,7 +539,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         },
     ));
     assert!(
-        e.contains("batch_norm_update_running") && e.contains("read and write a buffer"),
+        e.contains("batch_norm_update_running") && e.contains("shares its buffer"),
         "{e}"
     );
 }

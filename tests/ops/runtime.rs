@@ -106,3 +106,25 @@ fn asking_for_a_missing_adapter_names_it_and_lists_the_others() {
         "{e}"
     );
 }
+
+#[test]
+fn a_dispatch_reading_and_writing_one_buffer_is_an_error_not_an_abort() {
+    static SHADER: realnvp::runtime::Wgsl = realnvp::wgsl!("activation");
+    let gpu = gpu();
+    let arena = gpu.zeros([256]).unwrap();
+    let (x, y) = (arena.view(0, [64]).unwrap(), arena.view(128, [64]).unwrap());
+    let params = [64u32, 64, 1, 0];
+    let binds = [
+        realnvp::runtime::Bind::read(1, &x),
+        realnvp::runtime::Bind::write(4, &y),
+    ];
+    let e = gpu
+        .dispatch(&SHADER, "relu_forward", &params, &binds, [1, 1, 1])
+        .err()
+        .expect("wgpu would abort on this dispatch")
+        .to_string();
+    assert!(
+        e.contains("activation/relu_forward") && e.contains("cannot read and write"),
+        "{e}"
+    );
+}
