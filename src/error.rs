@@ -1,5 +1,7 @@
 //! The library's error type: every failure names the thing at fault.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -26,6 +28,14 @@ pub enum Error {
     /// The GPU reported an error (validation, out of memory) while running our work.
     #[error("GPU error: {0}")]
     Gpu(String),
+
+    /// A checkpoint file could not be written or read (missing, corrupt, foreign format).
+    #[error("checkpoint '{}': {detail}", path.display())]
+    Checkpoint { path: PathBuf, detail: String },
+
+    /// A checkpoint was read fine but its tensors do not fit what the model expects.
+    #[error("checkpoint does not fit the model: {0}")]
+    CheckpointMismatch(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -4,9 +4,11 @@
 //! - [`ops`]: one GPU op per file (shader in `shaders/`), forward and backward.
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
 //! - [`check`]: comparison and finite-difference helpers.
+//! - [`checkpoint`]: named f32 tensors and metadata saved to and loaded from safetensors files.
 
 pub mod bench;
 pub mod check;
+pub mod checkpoint;
 pub mod cli;
 pub mod cpu;
 pub mod error;
