@@ -47,19 +47,6 @@ const CLIP_EPS: f32 = 1e-6;
 @group(0) @binding(6) var<storage, read_write> state: OptimState;
 @group(0) @binding(7) var<storage, read_write> partials: array<f32>;
 
-var<workgroup> sums: array<f32, WG>;
-
-// Tree sum of every invocation's `value` in the workgroup; the total lands in sums[0].
-fn workgroup_sum(lid: u32, value: f32) {
-    sums[lid] = value;
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-        if (lid < half) {
-            sums[lid] += sums[lid + half];
-        }
-        workgroupBarrier();
-    }
-}
 
 // The L2 term is added in the same pass that squares the gradient, so the gradient
 // arena is read once for both. The grid is at most `groups` workgroups, each invocation
@@ -76,9 +63,9 @@ fn l2_and_partial_norms(
         grads[i] = g;
         acc += g * g;
     }
-    workgroup_sum(lid.x, acc);
+    let total = workgroup_sum(lid.x, acc);
     if (lid.x == 0u) {
-        partials[wid.x] = sums[0];
+        partials[wid.x] = total;
     }
 }
 
@@ -106,9 +93,9 @@ fn finish_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var k = lid.x; k < p.groups; k += WG) {
         acc += partials[k];
     }
-    workgroup_sum(lid.x, acc);
+    let total = workgroup_sum(lid.x, acc);
     if (lid.x == 0u) {
-        let norm = sqrt(sums[0]);
+        let norm = sqrt(total);
         let step = state.step + 1u;
         state.step = step;
         state.grad_norm = norm;

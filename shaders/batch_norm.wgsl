@@ -59,7 +59,7 @@ fn channel_index(c: u32, m: u32) -> u32 {
 }
 
 // Sum over the workgroup of every invocation's `value`, returned to all of them.
-fn workgroup_sum(lid: u32, value: vec2<f32>) -> vec2<f32> {
+fn workgroup_sum2(lid: u32, value: vec2<f32>) -> vec2<f32> {
     sums[lid] = value;
     workgroupBarrier();
     for (var stride = CHANNEL_WG / 2u; stride > 0u; stride /= 2u) {
@@ -84,13 +84,13 @@ fn batch_norm_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
     for (var m = lid; m < count; m += CHANNEL_WG) {
         acc += src[channel_index(c, m)];
     }
-    let mu = workgroup_sum(lid, vec2(acc, 0.0)).x / f32(count);
+    let mu = workgroup_sum2(lid, vec2(acc, 0.0)).x / f32(count);
     var sq = 0.0;
     for (var m = lid; m < count; m += CHANNEL_WG) {
         let d = src[channel_index(c, m)] - mu;
         sq += d * d;
     }
-    let variance = workgroup_sum(lid, vec2(sq, 0.0)).x / f32(count);
+    let variance = workgroup_sum2(lid, vec2(sq, 0.0)).x / f32(count);
     if (lid == 0u) {
         batch_mean[c] = mu;
         batch_var[c] = variance;
@@ -151,7 +151,7 @@ fn batch_norm_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
         let i = channel_index(c, m);
         acc += vec2(dy[i], dy[i] * (src[i] - mu) * rstd);
     }
-    let total = workgroup_sum(lid, acc);
+    let total = workgroup_sum2(lid, acc);
     let g = gamma(c);
     if (lid == 0u) {
         // d(exp(log_gamma))/d(log_gamma) = exp(log_gamma).

@@ -358,22 +358,15 @@ fn wgrad_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 }
 
 // dbias[o] += sum over n, h, w of dy[n, o, h, w]: a workgroup per channel, a strided
-// loop then a tree in workgroup memory.
-var<workgroup> bias_sums: array<f32, 64>;
-
-@compute @workgroup_size(64)
+// loop then the prelude's tree sum.
+@compute @workgroup_size(WG)
 fn bias_grad(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
     let o = wg.x;
     let hw = p.height * p.width;
     var acc = 0.0;
-    for (var e = lid; e < p.batch * hw; e += 64u) {
+    for (var e = lid; e < p.batch * hw; e += WG) {
         acc += dy[((e / hw) * p.cout + o) * hw + e % hw];
     }
-    bias_sums[lid] = acc;
-    workgroupBarrier();
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        if (lid < s) { bias_sums[lid] += bias_sums[lid + s]; }
-        workgroupBarrier();
-    }
-    if (lid == 0u) { dbias[o] = dbias[o] + bias_sums[0]; }
+    let total = workgroup_sum(lid, acc);
+    if (lid == 0u) { dbias[o] = dbias[o] + total; }
 }

@@ -46,22 +46,6 @@ const CHECKERBOARD: u32 = 0u;
 @group(0) @binding(13) var<storage, read_write> net_in: array<f32>;
 @group(0) @binding(14) var<storage, read> d_net_in: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Sum of `v` over the workgroup, a pairwise tree (as in reduce.wgsl). Every invocation
-// must call it (it holds barriers); the result is meant for invocation 0.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return partial[0];
-}
-
 fn per_sample() -> u32 {
     return p.channels * p.height * p.width;
 }

@@ -27,22 +27,6 @@ struct Params {
 @group(0) @binding(8) var<storage, read> y_in: array<f32>;
 @group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Sum of `v` over the workgroup, a pairwise tree (as in reduce.wgsl). Every invocation
-// must call it (it holds barriers); the result is meant for invocation 0.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return partial[0];
-}
-
 // q = alpha + (1 - 2 alpha) x of element i, x its dequantized value.
 fn squashed(i: u32) -> f32 {
     let x = (pixels[i] + noise[i]) / 256.0;

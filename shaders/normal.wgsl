@@ -18,22 +18,6 @@ const LN_TWO_PI: f32 = 1.8378770664093453;
 @group(0) @binding(3) var<storage, read> dlogp: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dz: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Sum of `v` over the workgroup, a pairwise tree (as in reduce.wgsl). Every invocation
-// must call it (it holds barriers); the result is meant for invocation 0.
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return partial[0];
-}
-
 @compute @workgroup_size(WG)
 fn normal_log_density(
     @builtin(local_invocation_index) lid: u32,

@@ -7,3 +7,23 @@ const WG: u32 = 64u;
 fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * WG;
 }
+
+var<workgroup> wg_partial: array<f32, WG>;
+
+// Sum of `v` over a workgroup of WG invocations, by a pairwise tree (rounding error grows
+// with log2(WG), not WG). Every invocation must call it (it holds barriers); every
+// invocation gets the total.
+fn workgroup_sum(lid: u32, v: f32) -> f32 {
+    wg_partial[lid] = v;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        if (lid < stride) {
+            wg_partial[lid] += wg_partial[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    let total = wg_partial[0];
+    // Keeps a second call from overwriting wg_partial[0] before everyone has read it.
+    workgroupBarrier();
+    return total;
+}
