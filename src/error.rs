@@ -1,5 +1,7 @@
 //! The library's error type: every failure names the thing at fault.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -22,6 +24,18 @@ pub enum Error {
     /// The GPU reported an error (validation, out of memory) while running our work.
     #[error("GPU error: {0}")]
     Gpu(String),
+
+    /// A dataset file or folder could not be read from disk.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A dataset file or folder was read but its contents are wrong; `detail` says how.
+    #[error("{}: {detail}", path.display())]
+    Data { path: PathBuf, detail: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -30,6 +44,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn shape_err<T>(op: &'static str, detail: impl Into<String>) -> Result<T> {
     Err(Error::Shape {
         op,
+        detail: detail.into(),
+    })
+}
+
+/// Shorthand for a data error about `path`.
+pub fn data_err<T>(path: impl Into<PathBuf>, detail: impl Into<String>) -> Result<T> {
+    Err(Error::Data {
+        path: path.into(),
         detail: detail.into(),
     })
 }

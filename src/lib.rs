@@ -4,11 +4,13 @@
 //! - [`ops`]: one GPU op per file (shader in `shaders/`), forward and backward.
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
 //! - [`check`]: comparison and finite-difference helpers.
+//! - [`data`]: MNIST, CIFAR-10 and image-folder datasets, batches, epoch order.
 
 pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod cpu;
+pub mod data;
 pub mod error;
 pub mod ops;
 pub mod runtime;
