@@ -36,6 +36,18 @@ pub enum Error {
     /// A checkpoint was read fine but its tensors do not fit what the model expects.
     #[error("checkpoint does not fit the model: {0}")]
     CheckpointMismatch(String),
+
+    /// A dataset file or folder could not be read from disk.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A dataset file or folder was read but its contents are wrong; `detail` says how.
+    #[error("{}: {detail}", path.display())]
+    Data { path: PathBuf, detail: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -44,6 +56,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn shape_err<T>(op: &'static str, detail: impl Into<String>) -> Result<T> {
     Err(Error::Shape {
         op,
+        detail: detail.into(),
+    })
+}
+
+/// Shorthand for a data error about `path`.
+pub fn data_err<T>(path: impl Into<PathBuf>, detail: impl Into<String>) -> Result<T> {
+    Err(Error::Data {
+        path: path.into(),
         detail: detail.into(),
     })
 }

@@ -5,12 +5,14 @@
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
 //! - [`check`]: comparison and finite-difference helpers.
 //! - [`checkpoint`]: named f32 tensors and metadata saved to and loaded from safetensors files.
+//! - [`data`]: MNIST, CIFAR-10 and image-folder datasets, batches, epoch order.
 
 pub mod bench;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;
 pub mod cpu;
+pub mod data;
 pub mod error;
 pub mod ops;
 pub mod runtime;

@@ -1,0 +1,123 @@
+//! A folder of PNG and JPEG images, each converted to the requested channel count,
+//! scaled so that it covers the requested size (for a square target: its shorter side
+//! matches), and center-cropped to it.
+
+use std::path::{Path, PathBuf};
+
+use image::imageops::{self, FilterType};
+use image::{ImageBuffer, ImageReader, Pixel};
+
+use super::Dataset;
+use super::fs::{io_err, sorted_files};
+use crate::Result;
+use crate::error::data_err;
+
+const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// Every PNG or JPEG directly inside `dir`, in file-name order, as
+/// `channels` (1: grayscale, 3: RGB) x `height` x `width`. Files with other extensions
+/// are skipped; a listed file that does not decode is an error.
+pub fn load(dir: &Path, channels: usize, height: usize, width: usize) -> Result<Dataset> {
+    if !matches!(channels, 1 | 3) {
+        return data_err(
+            dir,
+            format!("images can be loaded with 1 (grayscale) or 3 (RGB) channels, not {channels}"),
+        );
+    }
+    let (Ok(h @ 1..), Ok(w @ 1..)) = (u32::try_from(height), u32::try_from(width)) else {
+        return data_err(dir, format!("cannot resize images to {height}x{width}"));
+    };
+    let files: Vec<PathBuf> = sorted_files(dir)?
+        .into_iter()
+        .filter(|f| has_image_extension(f))
+        .collect();
+    if files.is_empty() {
+        return data_err(
+            dir,
+            "no PNG or JPEG images (.png, .jpg, .jpeg) in this folder",
+        );
+    }
+    let mut images = Vec::with_capacity(files.len() * channels * height * width);
+    for file in &files {
+        // Decoding by content, so a JPEG saved as .png still loads.
+        let decoded = ImageReader::open(file)
+            .and_then(ImageReader::with_guessed_format)
+            .map_err(io_err(file))?
+            .decode();
+        let decoded = match decoded {
+            Ok(image) => image,
+            Err(e) => return data_err(file, format!("cannot decode image: {e}")),
+        };
+        if channels == 1 {
+            push_planes(&cover_and_crop(&decoded.to_luma8(), w, h), &mut images);
+        } else {
+            push_planes(&cover_and_crop(&decoded.to_rgb8(), w, h), &mut images);
+        }
+    }
+    Ok(Dataset {
+        images,
+        n: files.len(),
+        channels,
+        height,
+        width,
+        labels: None,
+        source: format!("image folder {}", dir.display()),
+    })
+}
+
+fn has_image_extension(file: &Path) -> bool {
+    file.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+type Image<P> = ImageBuffer<P, Vec<u8>>;
+
+/// Scales `image` by the smallest factor that makes it at least `width x height`, then
+/// keeps the centered `width x height` window.
+fn cover_and_crop<P: Pixel<Subpixel = u8> + 'static>(
+    image: &Image<P>,
+    width: u32,
+    height: u32,
+) -> Image<P> {
+    let (scaled_w, scaled_h) = cover_size(image.dimensions(), (width, height));
+    let scaled = imageops::resize(image, scaled_w, scaled_h, FilterType::Triangle);
+    let x = (scaled_w - width) / 2;
+    let y = (scaled_h - height) / 2;
+    imageops::crop_imm(&scaled, x, y, width, height).to_image()
+}
+
+/// The size of `(w, h)` scaled so that it covers `(target_w, target_h)` with one side
+/// matching exactly; the other side is rounded to the nearest pixel.
+fn cover_size((w, h): (u32, u32), (target_w, target_h): (u32, u32)) -> (u32, u32) {
+    let (w, h, tw, th) = (w as u64, h as u64, target_w as u64, target_h as u64);
+    // Compare the scale factors tw / w and th / h without dividing.
+    if tw * h >= th * w {
+        // Width decides; the height is then at least th because h * tw / w >= th.
+        (target_w, ((h * tw + w / 2) / w) as u32)
+    } else {
+        (((w * th + h / 2) / h) as u32, target_h)
+    }
+}
+
+/// Appends the image's channels one plane after another (CHW), the layout of a `Dataset`.
+fn push_planes<P: Pixel<Subpixel = u8>>(image: &Image<P>, out: &mut Vec<u8>) {
+    for channel in 0..usize::from(P::CHANNEL_COUNT) {
+        out.extend(image.pixels().map(|p| p.channels()[channel]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cover_size;
+
+    #[test]
+    fn cover_size_matches_the_side_that_needs_the_larger_scale() {
+        assert_eq!(cover_size((16, 8), (8, 8)), (16, 8));
+        assert_eq!(cover_size((8, 24), (8, 8)), (8, 24));
+        assert_eq!(cover_size((30, 20), (8, 8)), (12, 8));
+        assert_eq!(cover_size((4, 4), (8, 8)), (8, 8));
+        assert_eq!(cover_size((100, 50), (10, 20)), (40, 20));
+        assert_eq!(cover_size((3, 1000), (32, 32)), (32, 10667));
+    }
+}

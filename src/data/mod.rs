@@ -1,0 +1,70 @@
+//! Datasets: MNIST IDX files, CIFAR-10 binary batches and folders of PNG/JPEG images,
+//! all loaded into one in-memory [`Dataset`] of uint8 NCHW pixels.
+//!
+//! [`load`] and [`load_split`] pick the format from the path (see [`Layout::find`]) and
+//! check that the images have the shape the model was built for. Only the folder loader
+//! resizes; a fixed-size format of the wrong shape is an error, since choosing the
+//! model preset is the caller's job.
+
+pub mod cifar;
+mod dataset;
+pub mod folder;
+mod fs;
+pub mod idx;
+mod layout;
+
+use std::path::{Path, PathBuf};
+
+pub use dataset::Dataset;
+pub use layout::Layout;
+
+use crate::Result;
+use crate::error::data_err;
+
+/// A training set and, where the source has one, its test set.
+#[derive(Clone, Debug)]
+pub struct DataSplit {
+    pub train: Dataset,
+    pub test: Option<Dataset>,
+}
+
+/// The MNIST subset committed with the crate (3500 training and 500 test images with
+/// labels), so that training and tests work without a download.
+pub fn bundled_mnist_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist"))
+}
+
+/// The training images at `path` as `channels x height x width`.
+pub fn load(path: &Path, channels: usize, height: usize, width: usize) -> Result<Dataset> {
+    let train = Layout::find(path)?.load_train(channels, height, width)?;
+    check_shape(path, train, [channels, height, width])
+}
+
+/// The training and (where present) test images at `path` as
+/// `channels x height x width`.
+pub fn load_split(path: &Path, channels: usize, height: usize, width: usize) -> Result<DataSplit> {
+    let layout = Layout::find(path)?;
+    let wanted = [channels, height, width];
+    let train = check_shape(path, layout.load_train(channels, height, width)?, wanted)?;
+    let test = match layout.load_test()? {
+        Some(test) => Some(check_shape(path, test, wanted)?),
+        None => None,
+    };
+    Ok(DataSplit { train, test })
+}
+
+fn check_shape(path: &Path, dataset: Dataset, wanted: [usize; 3]) -> Result<Dataset> {
+    if dataset.shape() == wanted {
+        return Ok(dataset);
+    }
+    let text = |[c, h, w]: [usize; 3]| format!("{c}x{h}x{w}");
+    data_err(
+        path,
+        format!(
+            "{} holds {} images (channels x height x width) but {} was requested",
+            dataset.source,
+            text(dataset.shape()),
+            text(wanted)
+        ),
+    )
+}
