@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod model;
 pub mod ops;
 pub mod runtime;
 

@@ -1,0 +1,8 @@
+//! The Real NVP model: its configuration, architecture, parameters, and the GPU flow
+//! that chains the ops into forward, inverse and backward passes.
+
+pub mod architecture;
+pub mod config;
+pub mod params;
+
+pub use config::ModelConfig;
