@@ -12,7 +12,11 @@ pub type Chw = [usize; 3];
 pub enum Layer {
     /// Affine coupling on x of shape `shape`, named `name` (its parameters are
     /// `<name>.net.*` and `<name>.scale`).
-    Coupling { name: String, mask: Mask, shape: Chw },
+    Coupling {
+        name: String,
+        mask: Mask,
+        shape: Chw,
+    },
     /// Flow batch norm after a coupling (`<name>.log_gamma`, `<name>.beta`).
     FlowNorm { name: String, shape: Chw },
     /// pixel_unshuffle(2): (C, H, W) -> (4C, H/2, W/2).
@@ -56,7 +60,9 @@ pub fn layers(config: &ModelConfig) -> Vec<Layer> {
         let checkers = if last { 4 } else { 3 };
         for j in 0..checkers {
             let name = format!("scale{scale}.checker{j}");
-            let mask = Mask::Checkerboard { parity: (j % 2) as u32 };
+            let mask = Mask::Checkerboard {
+                parity: (j % 2) as u32,
+            };
             push_coupling(&mut out, name, mask, shape);
         }
         if last {
@@ -67,18 +73,30 @@ pub fn layers(config: &ModelConfig) -> Vec<Layer> {
         for j in 0..3 {
             let name = format!("scale{scale}.channel{j}");
             // Even layers condition on the first half and transform the second.
-            let mask = Mask::Channel { half: if j % 2 == 0 { 1 } else { 0 } };
+            let mask = Mask::Channel {
+                half: if j % 2 == 0 { 1 } else { 0 },
+            };
             push_coupling(&mut out, name, mask, shape);
         }
-        out.push(Layer::FactorOut { latent: scale, shape });
+        out.push(Layer::FactorOut {
+            latent: scale,
+            shape,
+        });
         shape = [shape[0] / 2, shape[1], shape[2]];
     }
     out
 }
 
 fn push_coupling(out: &mut Vec<Layer>, name: String, mask: Mask, shape: Chw) {
-    out.push(Layer::Coupling { name: name.clone(), mask, shape });
-    out.push(Layer::FlowNorm { name: format!("{name}.bn"), shape });
+    out.push(Layer::Coupling {
+        name: name.clone(),
+        mask,
+        shape,
+    });
+    out.push(Layer::FlowNorm {
+        name: format!("{name}.bn"),
+        shape,
+    });
 }
 
 /// Shapes of the latents z_0 .. z_{L-1} (per sample), in the order they are
@@ -88,7 +106,9 @@ pub fn latent_shapes(config: &ModelConfig) -> Vec<Chw> {
     let mut shapes: Vec<Chw> = layers
         .iter()
         .filter_map(|l| match l {
-            Layer::FactorOut { shape: [c, h, w], .. } => Some([c / 2, *h, *w]),
+            Layer::FactorOut {
+                shape: [c, h, w], ..
+            } => Some([c / 2, *h, *w]),
             _ => None,
         })
         .collect();
@@ -108,20 +128,50 @@ mod tests {
         assert_eq!(l.len(), 3 * 2 + 1 + 3 * 2 + 1 + 4 * 2);
         assert_eq!(l[6], Layer::Squeeze { shape: [1, 28, 28] });
         assert_eq!(l[7].input(), [4, 14, 14]);
-        assert_eq!(l[13], Layer::FactorOut { latent: 0, shape: [4, 14, 14] });
+        assert_eq!(
+            l[13],
+            Layer::FactorOut {
+                latent: 0,
+                shape: [4, 14, 14]
+            }
+        );
         assert_eq!(l[14].input(), [2, 14, 14]);
         assert_eq!(latent_shapes(&config), vec![[2, 14, 14], [2, 14, 14]]);
-        let total: usize = latent_shapes(&config).iter().map(|s| s.iter().product::<usize>()).sum();
+        let total: usize = latent_shapes(&config)
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum();
         assert_eq!(total, 784);
-        assert!(matches!(&l[2], Layer::Coupling { mask: Mask::Checkerboard { parity: 1 }, .. }));
-        assert!(matches!(&l[7], Layer::Coupling { mask: Mask::Channel { half: 1 }, .. }));
-        assert!(matches!(&l[9], Layer::Coupling { mask: Mask::Channel { half: 0 }, .. }));
+        assert!(matches!(
+            &l[2],
+            Layer::Coupling {
+                mask: Mask::Checkerboard { parity: 1 },
+                ..
+            }
+        ));
+        assert!(matches!(
+            &l[7],
+            Layer::Coupling {
+                mask: Mask::Channel { half: 1 },
+                ..
+            }
+        ));
+        assert!(matches!(
+            &l[9],
+            Layer::Coupling {
+                mask: Mask::Channel { half: 0 },
+                ..
+            }
+        ));
     }
 
     #[test]
     fn cifar_latents_cover_the_input() {
         let config = ModelConfig::preset("cifar10").unwrap();
-        let total: usize = latent_shapes(&config).iter().map(|s| s.iter().product::<usize>()).sum();
+        let total: usize = latent_shapes(&config)
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum();
         assert_eq!(total, config.dim());
     }
 }

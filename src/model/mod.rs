@@ -6,3 +6,7 @@ pub mod config;
 pub mod params;
 
 pub use config::ModelConfig;
+pub mod layer;
+pub mod net;
+pub mod plan;
+pub mod state;

@@ -10,10 +10,14 @@ use crate::runtime::VIEW_ALIGN;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Init {
     /// Independent N(0, std^2) draws (Philox stream = the parameter's index).
-    Normal { std: f64 },
+    Normal {
+        std: f64,
+    },
     Constant(f64),
     /// Weight-norm scale g[o] = ||v[o, :]|| of the named v, so that w = v at the start.
-    RowNorms { of: String },
+    RowNorms {
+        of: String,
+    },
 }
 
 /// One named tensor in a flat arena, starting at an aligned offset.
@@ -57,7 +61,13 @@ impl Arena {
         let offset = self.len;
         let len: usize = shape.iter().product();
         self.len = offset + len.div_ceil(VIEW_ALIGN) * VIEW_ALIGN;
-        self.slots.push(Slot { name, shape, offset, init, l2 });
+        self.slots.push(Slot {
+            name,
+            shape,
+            offset,
+            init,
+            l2,
+        });
     }
 
     pub fn get(&self, name: &str) -> Option<&Slot> {
@@ -94,14 +104,31 @@ impl Layout {
         };
         for layer in layers(config) {
             match layer {
-                Layer::Coupling { name, mask, shape: [c, h, w] } => {
+                Layer::Coupling {
+                    name,
+                    mask,
+                    shape: [c, h, w],
+                } => {
                     let [_, ct, _, _] = mask.st_shape((1, c, h, w));
                     layout.net(&format!("{name}.net"), ct, ct, config);
-                    layout.params.push(format!("{name}.scale"), vec![ct], Init::Constant(1.0), true);
+                    layout.params.push(
+                        format!("{name}.scale"),
+                        vec![ct],
+                        Init::Constant(1.0),
+                        true,
+                    );
                 }
-                Layer::FlowNorm { name, shape: [c, _, _] } => {
+                Layer::FlowNorm {
+                    name,
+                    shape: [c, _, _],
+                } => {
                     let p = &mut layout.params;
-                    p.push(format!("{name}.log_gamma"), vec![c], Init::Constant(0.0), false);
+                    p.push(
+                        format!("{name}.log_gamma"),
+                        vec![c],
+                        Init::Constant(0.0),
+                        false,
+                    );
                     p.push(format!("{name}.beta"), vec![c], Init::Constant(0.0), false);
                     layout.running(&name, c);
                 }
@@ -131,24 +158,63 @@ impl Layout {
     fn conv(&mut self, prefix: &str, out: usize, inp: usize, last: bool) {
         let v = format!("{prefix}.v");
         let std = 1.0 / ((inp * 9) as f64).sqrt();
-        self.params.push(v.clone(), vec![out, inp, 3, 3], Init::Normal { std }, false);
-        let g_init = if last { Init::Constant(0.0) } else { Init::RowNorms { of: v } };
-        self.params.push(format!("{prefix}.g"), vec![out], g_init, true);
-        self.params.push(format!("{prefix}.bias"), vec![out], Init::Constant(0.0), false);
-        self.weights.push(format!("{prefix}.w"), vec![out, inp, 3, 3], Init::Constant(0.0), false);
-        self.convs.push(ConvNames { prefix: prefix.to_owned(), shape: [out, inp, 3, 3] });
+        self.params
+            .push(v.clone(), vec![out, inp, 3, 3], Init::Normal { std }, false);
+        let g_init = if last {
+            Init::Constant(0.0)
+        } else {
+            Init::RowNorms { of: v }
+        };
+        self.params
+            .push(format!("{prefix}.g"), vec![out], g_init, true);
+        self.params.push(
+            format!("{prefix}.bias"),
+            vec![out],
+            Init::Constant(0.0),
+            false,
+        );
+        self.weights.push(
+            format!("{prefix}.w"),
+            vec![out, inp, 3, 3],
+            Init::Constant(0.0),
+            false,
+        );
+        self.convs.push(ConvNames {
+            prefix: prefix.to_owned(),
+            shape: [out, inp, 3, 3],
+        });
     }
 
     /// A plain batch norm: weight 1, bias 0; running mean 0, running variance 1.
     fn norm(&mut self, prefix: &str, c: usize) {
-        self.params.push(format!("{prefix}.weight"), vec![c], Init::Constant(1.0), false);
-        self.params.push(format!("{prefix}.bias"), vec![c], Init::Constant(0.0), false);
+        self.params.push(
+            format!("{prefix}.weight"),
+            vec![c],
+            Init::Constant(1.0),
+            false,
+        );
+        self.params.push(
+            format!("{prefix}.bias"),
+            vec![c],
+            Init::Constant(0.0),
+            false,
+        );
         self.running(prefix, c);
     }
 
     fn running(&mut self, prefix: &str, c: usize) {
-        self.buffers.push(format!("{prefix}.running_mean"), vec![c], Init::Constant(0.0), false);
-        self.buffers.push(format!("{prefix}.running_var"), vec![c], Init::Constant(1.0), false);
+        self.buffers.push(
+            format!("{prefix}.running_mean"),
+            vec![c],
+            Init::Constant(0.0),
+            false,
+        );
+        self.buffers.push(
+            format!("{prefix}.running_var"),
+            vec![c],
+            Init::Constant(1.0),
+            false,
+        );
     }
 
     /// Initial parameter values (flat, padding zero), reproducible from `seed`.
@@ -156,7 +222,9 @@ impl Layout {
         let mut flat = vec![0f32; self.params.len];
         for (index, slot) in self.params.slots.iter().enumerate() {
             let values: Vec<f64> = match &slot.init {
-                Init::Normal { std } => crate::cpu::rng::normal(seed, 0, index as u32, slot.len(), *std),
+                Init::Normal { std } => {
+                    crate::cpu::rng::normal(seed, 0, index as u32, slot.len(), *std)
+                }
                 Init::Constant(c) => vec![*c; slot.len()],
                 Init::RowNorms { of } => {
                     let v = self.params.get(of).expect("v precedes its g");
@@ -171,7 +239,10 @@ impl Layout {
                         .collect()
                 }
             };
-            for (dst, v) in flat[slot.offset..slot.offset + slot.len()].iter_mut().zip(values) {
+            for (dst, v) in flat[slot.offset..slot.offset + slot.len()]
+                .iter_mut()
+                .zip(values)
+            {
                 *dst = v as f32;
             }
         }
@@ -214,7 +285,13 @@ mod tests {
         let layout = Layout::new(&config);
         let v = layout.params.get("scale0.checker0.net.conv_in.v").unwrap();
         assert_eq!(v.shape, vec![8, 1, 3, 3]);
-        assert!(layout.params.slots.iter().all(|s| s.offset % VIEW_ALIGN == 0));
+        assert!(
+            layout
+                .params
+                .slots
+                .iter()
+                .all(|s| s.offset % VIEW_ALIGN == 0)
+        );
         let flat = layout.init_params(7);
         // g = ||v|| per row, so w = v; the last conv starts at zero.
         let g = layout.params.get("scale0.checker0.net.conv_in.g").unwrap();
@@ -225,8 +302,17 @@ mod tests {
         assert!(layout.params.values(g_out, &flat).iter().all(|&x| x == 0.0));
         assert_eq!(layout.init_params(7), flat, "init is reproducible");
         assert_ne!(layout.init_params(8), flat);
-        let rv = layout.buffers.get("scale0.checker0.bn.running_var").unwrap();
-        assert!(layout.buffers.values(rv, &layout.init_buffers()).iter().all(|&x| x == 1.0));
+        let rv = layout
+            .buffers
+            .get("scale0.checker0.bn.running_var")
+            .unwrap();
+        assert!(
+            layout
+                .buffers
+                .values(rv, &layout.init_buffers())
+                .iter()
+                .all(|&x| x == 1.0)
+        );
         let l2 = layout.l2_coefficients();
         assert_eq!(layout.params.values(g, &l2)[0], L2 as f32);
         assert_eq!(layout.params.values(v, &l2)[0], 0.0);

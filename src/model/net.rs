@@ -1,0 +1,390 @@
+//! The s,t network of one coupling on the GPU (docs/MODEL.md, "The s,t network"): its
+//! parameter views, the shared activation workspace, and its forward and backward ops.
+
+use std::sync::Arc;
+
+use super::state::ModelState;
+use crate::error::Result;
+use crate::ops::batch_norm::{self, Affine, NormGrads, Stats};
+use crate::ops::conv2d::{self, ConvGrads};
+use crate::ops::{GradMode, Op, activation, split};
+use crate::runtime::{Gpu, Tensor};
+
+/// Which statistics the network's batch norms use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetMode {
+    /// Batch statistics, written to each norm's own stats tensors.
+    Train,
+    /// Running averages.
+    Eval,
+}
+
+/// Activations of one network shape (N, Cin, Ct, H, W), shared by every coupling of that
+/// shape: the backward recomputes a coupling's activations before using them, so memory
+/// does not grow with the number of couplings.
+pub struct Workspace {
+    /// The conditioning input (the coupling writes it).
+    pub cond: Tensor,
+    hs: Vec<Tensor>,
+    r1s: Vec<Tensor>,
+    c1s: Vec<Tensor>,
+    r2s: Vec<Tensor>,
+    normed: Tensor,
+    c2: Tensor,
+    r_out: Tensor,
+    out: Tensor,
+    s_raw: Tensor,
+    /// s = scale * tanh(s_raw) and t, read by the coupling.
+    pub s: Tensor,
+    pub t: Tensor,
+    d1: Tensor,
+    d2: Tensor,
+    dh: Tensor,
+    dout: Tensor,
+    ds_raw: Tensor,
+    /// Gradients wrt s and t (the coupling's backward writes them).
+    pub ds: Tensor,
+    pub dt: Tensor,
+    /// Gradient wrt the conditioning input (the network's backward writes it).
+    pub dcond: Tensor,
+}
+
+impl Workspace {
+    pub fn new(
+        gpu: &Gpu,
+        n: usize,
+        cin: usize,
+        ct: usize,
+        h: usize,
+        w: usize,
+        f: usize,
+        blocks: usize,
+    ) -> Result<Workspace> {
+        let feat = || gpu.empty([n, f, h, w]);
+        let many = |k: usize| (0..k).map(|_| feat()).collect::<Result<Vec<_>>>();
+        Ok(Workspace {
+            cond: gpu.empty([n, cin, h, w])?,
+            hs: many(blocks + 1)?,
+            r1s: many(blocks)?,
+            c1s: many(blocks)?,
+            r2s: many(blocks)?,
+            normed: feat()?,
+            c2: feat()?,
+            r_out: feat()?,
+            out: gpu.empty([n, 2 * ct, h, w])?,
+            s_raw: gpu.empty([n, ct, h, w])?,
+            s: gpu.empty([n, ct, h, w])?,
+            t: gpu.empty([n, ct, h, w])?,
+            d1: feat()?,
+            d2: feat()?,
+            dh: feat()?,
+            dout: gpu.empty([n, 2 * ct, h, w])?,
+            ds_raw: gpu.empty([n, ct, h, w])?,
+            ds: gpu.empty([n, ct, h, w])?,
+            dt: gpu.empty([n, ct, h, w])?,
+            dcond: gpu.empty([n, cin, h, w])?,
+        })
+    }
+}
+
+/// One weight-normalised conv: effective weight and its gradient, bias and its gradient.
+struct Conv {
+    w: Tensor,
+    dw: Tensor,
+    bias: Tensor,
+    dbias: Tensor,
+}
+
+/// One plain batch norm: parameters, gradients, running and batch statistics.
+struct Norm {
+    weight: Tensor,
+    bias: Tensor,
+    dweight: Tensor,
+    dbias: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+    batch_mean: Tensor,
+    batch_var: Tensor,
+}
+
+struct Block {
+    bn1: Norm,
+    conv1: Conv,
+    bn2: Norm,
+    conv2: Conv,
+}
+
+/// The network of the coupling named `prefix` (its tensors are `<prefix>.net.*`).
+pub struct Net {
+    ws: Arc<Workspace>,
+    conv_in: Conv,
+    blocks: Vec<Block>,
+    bn_out: Norm,
+    conv_out: Conv,
+    scale: Tensor,
+    dscale: Tensor,
+}
+
+impl Net {
+    pub fn new(state: &ModelState, prefix: &str, ws: Arc<Workspace>) -> Result<Net> {
+        let gpu = &state.gpu;
+        let conv = |name: &str| -> Result<Conv> {
+            let p = format!("{prefix}.net.{name}");
+            Ok(Conv {
+                w: state.weight(&p)?,
+                dw: state.dweight(&p)?,
+                bias: state.param(&format!("{p}.bias"))?,
+                dbias: state.grad(&format!("{p}.bias"))?,
+            })
+        };
+        let norm = |name: &str| -> Result<Norm> {
+            let p = format!("{prefix}.net.{name}");
+            let weight = state.param(&format!("{p}.weight"))?;
+            let c = weight.numel();
+            Ok(Norm {
+                bias: state.param(&format!("{p}.bias"))?,
+                dweight: state.grad(&format!("{p}.weight"))?,
+                dbias: state.grad(&format!("{p}.bias"))?,
+                running_mean: state.buffer(&format!("{p}.running_mean"))?,
+                running_var: state.buffer(&format!("{p}.running_var"))?,
+                batch_mean: gpu.empty([c])?,
+                batch_var: gpu.empty([c])?,
+                weight,
+            })
+        };
+        let blocks = (0..state.config.blocks)
+            .map(|b| {
+                Ok(Block {
+                    bn1: norm(&format!("block{b}.bn1"))?,
+                    conv1: conv(&format!("block{b}.conv1"))?,
+                    bn2: norm(&format!("block{b}.bn2"))?,
+                    conv2: conv(&format!("block{b}.conv2"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Net {
+            conv_in: conv("conv_in")?,
+            blocks,
+            bn_out: norm("bn_out")?,
+            conv_out: conv("conv_out")?,
+            scale: state.param(&format!("{prefix}.scale"))?,
+            dscale: state.grad(&format!("{prefix}.scale"))?,
+            ws,
+        })
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
+    /// ws.cond -> ws.s, ws.t, keeping every activation the backward needs.
+    pub fn forward(&self, gpu: &Gpu, mode: NetMode) -> Result<Vec<Op>> {
+        let ws = &*self.ws;
+        let mut ops = vec![conv2d::forward(
+            gpu,
+            &ws.cond,
+            &self.conv_in.w,
+            Some(&self.conv_in.bias),
+            &ws.hs[0],
+        )?];
+        for (b, block) in self.blocks.iter().enumerate() {
+            ops.push(norm_forward(gpu, &block.bn1, mode, &ws.hs[b], &ws.normed)?);
+            ops.push(activation::relu(gpu, &ws.normed, &ws.r1s[b])?);
+            ops.push(conv2d::forward(
+                gpu,
+                &ws.r1s[b],
+                &block.conv1.w,
+                Some(&block.conv1.bias),
+                &ws.c1s[b],
+            )?);
+            ops.push(norm_forward(gpu, &block.bn2, mode, &ws.c1s[b], &ws.normed)?);
+            ops.push(activation::relu(gpu, &ws.normed, &ws.r2s[b])?);
+            ops.push(conv2d::forward(
+                gpu,
+                &ws.r2s[b],
+                &block.conv2.w,
+                Some(&block.conv2.bias),
+                &ws.c2,
+            )?);
+            ops.push(activation::add(gpu, &ws.hs[b], &ws.c2, &ws.hs[b + 1])?);
+        }
+        let last = &ws.hs[self.blocks.len()];
+        ops.push(norm_forward(gpu, &self.bn_out, mode, last, &ws.normed)?);
+        ops.push(activation::relu(gpu, &ws.normed, &ws.r_out)?);
+        ops.push(conv2d::forward(
+            gpu,
+            &ws.r_out,
+            &self.conv_out.w,
+            Some(&self.conv_out.bias),
+            &ws.out,
+        )?);
+        ops.push(split::split(gpu, &ws.out, &ws.s_raw, &ws.t)?);
+        ops.push(activation::scale_tanh(gpu, &ws.s_raw, &self.scale, &ws.s)?);
+        Ok(ops)
+    }
+
+    /// Folds this batch's statistics (from a `Train` forward) into the running averages.
+    pub fn update_running(&self, gpu: &Gpu) -> Result<Vec<Op>> {
+        let norms = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.bn1, &b.bn2])
+            .chain([&self.bn_out]);
+        norms
+            .map(|n| {
+                batch_norm::update_running(
+                    gpu,
+                    Stats {
+                        mean: &n.batch_mean,
+                        var: &n.batch_var,
+                    },
+                    Stats {
+                        mean: &n.running_mean,
+                        var: &n.running_var,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// ws.ds, ws.dt -> ws.dcond, adding parameter gradients; needs the activations of a
+    /// `Train` forward of the same input.
+    pub fn backward(&self, gpu: &Gpu) -> Result<Vec<Op>> {
+        let ws = &*self.ws;
+        let mut ops = vec![
+            activation::scale_tanh_backward(
+                gpu,
+                &ws.s_raw,
+                &self.scale,
+                &ws.ds,
+                &ws.ds_raw,
+                &self.dscale,
+                GradMode::Write,
+            )?,
+            split::concat(gpu, &ws.ds_raw, &ws.dt, &ws.dout)?,
+            conv_backward(gpu, &self.conv_out, &ws.r_out, &ws.dout, &ws.d1)?,
+            activation::relu_backward(gpu, &ws.r_out, &ws.d1, &ws.d2, GradMode::Write)?,
+            norm_backward(
+                gpu,
+                &self.bn_out,
+                &ws.hs[self.blocks.len()],
+                &ws.d2,
+                &ws.dh,
+                GradMode::Write,
+            )?,
+        ];
+        for (b, block) in self.blocks.iter().enumerate().rev() {
+            ops.push(conv_backward(
+                gpu,
+                &block.conv2,
+                &ws.r2s[b],
+                &ws.dh,
+                &ws.d1,
+            )?);
+            // relu's mask from its output: r > 0 exactly where its input was.
+            ops.push(activation::relu_backward(
+                gpu,
+                &ws.r2s[b],
+                &ws.d1,
+                &ws.d2,
+                GradMode::Write,
+            )?);
+            ops.push(norm_backward(
+                gpu,
+                &block.bn2,
+                &ws.c1s[b],
+                &ws.d2,
+                &ws.d1,
+                GradMode::Write,
+            )?);
+            ops.push(conv_backward(
+                gpu,
+                &block.conv1,
+                &ws.r1s[b],
+                &ws.d1,
+                &ws.d2,
+            )?);
+            ops.push(activation::relu_backward(
+                gpu,
+                &ws.r1s[b],
+                &ws.d2,
+                &ws.d1,
+                GradMode::Write,
+            )?);
+            // The residual path already carries dh; the branch adds to it.
+            ops.push(norm_backward(
+                gpu,
+                &block.bn1,
+                &ws.hs[b],
+                &ws.d1,
+                &ws.dh,
+                GradMode::Accumulate,
+            )?);
+        }
+        ops.push(conv_backward(
+            gpu,
+            &self.conv_in,
+            &ws.cond,
+            &ws.dh,
+            &ws.dcond,
+        )?);
+        Ok(ops)
+    }
+}
+
+fn norm_forward(gpu: &Gpu, n: &Norm, mode: NetMode, x: &Tensor, y: &Tensor) -> Result<Op> {
+    let affine = Affine {
+        weight: &n.weight,
+        bias: &n.bias,
+    };
+    let mode = match mode {
+        NetMode::Train => batch_norm::Mode::Train(Stats {
+            mean: &n.batch_mean,
+            var: &n.batch_var,
+        }),
+        NetMode::Eval => batch_norm::Mode::Eval(Stats {
+            mean: &n.running_mean,
+            var: &n.running_var,
+        }),
+    };
+    batch_norm::forward(gpu, x, affine, mode, y)
+}
+
+fn norm_backward(
+    gpu: &Gpu,
+    n: &Norm,
+    x: &Tensor,
+    dy: &Tensor,
+    dx: &Tensor,
+    dx_mode: GradMode,
+) -> Result<Op> {
+    batch_norm::backward(
+        gpu,
+        x,
+        dy,
+        &n.weight,
+        batch_norm::Mode::Train(Stats {
+            mean: &n.batch_mean,
+            var: &n.batch_var,
+        }),
+        NormGrads {
+            dx: (dx, dx_mode),
+            dscale: &n.dweight,
+            dshift: &n.dbias,
+        },
+    )
+}
+
+fn conv_backward(gpu: &Gpu, c: &Conv, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Result<Op> {
+    conv2d::backward(
+        gpu,
+        x,
+        &c.w,
+        dy,
+        ConvGrads {
+            dx: Some((dx, GradMode::Write)),
+            dweight: &c.dw,
+            dbias: Some(&c.dbias),
+        },
+    )
+}

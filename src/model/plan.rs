@@ -1,0 +1,464 @@
+//! A plan: every buffer and op a model needs at one batch size, built once. Running a
+//! training step, an evaluation, sampling or decoding records prebuilt ops into one
+//! compute pass and one submission: no buffer is created and no pipeline compiled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::architecture::{Chw, latent_shapes, layers};
+use super::layer::{GpuLayer, Stage};
+use super::net::Workspace;
+use super::state::ModelState;
+use crate::error::Result;
+use crate::ops::adam::{self, AdamConfig};
+use crate::ops::{Op, fill, logit, normal, rng, weight_norm};
+use crate::runtime::{Gpu, Tensor, VIEW_ALIGN};
+
+/// How the training backward gets each layer's input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Memory {
+    /// Rebuilds it from the layer's output by the exact inverse: activation memory does
+    /// not grow with depth (two buffers per shape).
+    Recompute,
+    /// Keeps every layer's input from the forward pass.
+    Store,
+}
+
+/// Per-sample results of a forward pass, in nats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchStats {
+    pub logp_z: Vec<f32>,
+    pub logdet_flow: Vec<f32>,
+    pub logdet_pre: Vec<f32>,
+}
+
+impl BatchStats {
+    /// -log p(discrete image) in nats for sample i: -(log p(y) + log|dy/dx|) + D ln 256.
+    pub fn nll(&self, i: usize, dim: usize) -> f64 {
+        -(self.logp_z[i] as f64 + self.logdet_flow[i] as f64 + self.logdet_pre[i] as f64)
+            + dim as f64 * 256f64.ln()
+    }
+
+    pub fn bits_per_dim(&self, i: usize, dim: usize) -> f64 {
+        self.nll(i, dim) / (dim as f64 * std::f64::consts::LN_2)
+    }
+
+    /// Mean bits/dim over the first `count` samples.
+    pub fn mean_bits_per_dim(&self, count: usize, dim: usize) -> f64 {
+        (0..count).map(|i| self.bits_per_dim(i, dim)).sum::<f64>() / count as f64
+    }
+}
+
+/// How evaluation dequantises: u = 0.5 for every pixel, or uniform noise from a
+/// fixed-seed generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalNoise {
+    Half,
+    Seeded,
+}
+
+pub struct Plan {
+    gpu: Arc<Gpu>,
+    pub batch: usize,
+    pub dim: usize,
+    memory: Memory,
+    /// Input pixels (0..255 as f32), written by the caller.
+    pub pixels: Tensor,
+    noise: Tensor,
+    /// vals[l] is layer l's input; vals[layers] the last latent.
+    vals: Vec<Tensor>,
+    grads: Vec<Tensor>,
+    pub latents: Vec<Tensor>,
+    dlatents: Vec<Tensor>,
+    stats: Tensor,
+    stats_stride: usize,
+    /// Samples in [0, 1] written by the inverse pass.
+    pub images: Tensor,
+    /// Generators for evaluation noise and for sampling latents.
+    pub eval_rng: Tensor,
+    pub sample_rng: Tensor,
+    layers: Vec<GpuLayer>,
+    zero_stats: Vec<Op>,
+    zero_grads: Vec<Op>,
+    train_noise: Vec<Op>,
+    eval_noise: HashMap<bool, Vec<Op>>,
+    preprocess: Vec<Op>,
+    weights: Vec<Op>,
+    forward_train: Vec<Op>,
+    forward_eval: Vec<Op>,
+    prior: Vec<Op>,
+    backward: Vec<Op>,
+    optimizer: Vec<Op>,
+    inverse_eval: Vec<Op>,
+}
+
+fn shape4(n: usize, [c, h, w]: Chw) -> [usize; 4] {
+    [n, c, h, w]
+}
+
+impl Plan {
+    pub fn new(
+        state: &ModelState,
+        batch: usize,
+        memory: Memory,
+        adam_config: &AdamConfig,
+    ) -> Result<Plan> {
+        let gpu = state.gpu.clone();
+        let g = &*gpu;
+        let config = &state.config;
+        let arch = layers(config);
+        let n = batch;
+        let input = shape4(n, [config.channels, config.height, config.width]);
+
+        let latents = latent_shapes(config)
+            .into_iter()
+            .map(|s| g.empty(shape4(n, s)))
+            .collect::<Result<Vec<_>>>()?;
+        let dlatents = latents
+            .iter()
+            .map(|z| g.empty(z.shape().clone()))
+            .collect::<Result<Vec<_>>>()?;
+
+        // Layer inputs: two buffers per shape, alternating, or one per layer.
+        let mut pairs: HashMap<Chw, [Tensor; 2]> = HashMap::new();
+        let mut grad_pairs: HashMap<Chw, [Tensor; 2]> = HashMap::new();
+        let boundary =
+            |pool: &mut HashMap<Chw, [Tensor; 2]>, l: usize, shape: Chw| -> Result<Tensor> {
+                match memory {
+                    Memory::Store => g.empty(shape4(n, shape)),
+                    Memory::Recompute => {
+                        if !pool.contains_key(&shape) {
+                            pool.insert(
+                                shape,
+                                [g.empty(shape4(n, shape))?, g.empty(shape4(n, shape))?],
+                            );
+                        }
+                        Ok(pool[&shape][l % 2].clone())
+                    }
+                }
+            };
+        let mut vals = Vec::new();
+        let mut grads = Vec::new();
+        for (l, layer) in arch.iter().enumerate() {
+            vals.push(boundary(&mut pairs, l, layer.input())?);
+            grads.push(boundary(&mut grad_pairs, l, layer.input())?);
+        }
+        vals.push(latents.last().expect("a flow has a latent").clone());
+        grads.push(dlatents.last().expect("a flow has a latent").clone());
+
+        let mut workspaces: HashMap<[usize; 4], Arc<Workspace>> = HashMap::new();
+        let mut workspace = |cin: usize, ct: usize, h: usize, w: usize| -> Result<Arc<Workspace>> {
+            if let Some(ws) = workspaces.get(&[cin, ct, h, w]) {
+                return Ok(ws.clone());
+            }
+            let ws = Arc::new(Workspace::new(
+                g,
+                n,
+                cin,
+                ct,
+                h,
+                w,
+                config.features,
+                config.blocks,
+            )?);
+            workspaces.insert([cin, ct, h, w], ws.clone());
+            Ok(ws)
+        };
+        let gpu_layers = arch
+            .iter()
+            .map(|l| GpuLayer::new(state, l, &mut workspace))
+            .collect::<Result<Vec<_>>>()?;
+
+        // Per-sample sums share one tensor so a step reads them back in one copy.
+        let stride = n.div_ceil(VIEW_ALIGN) * VIEW_ALIGN;
+        let stats = g.zeros([3 * stride])?;
+        let stat = |k: usize| stats.view(k * stride, [n]).expect("stats view fits");
+        let (logp_z, logdet_flow, logdet_pre) = (stat(0), stat(1), stat(2));
+        // d(loss)/d(logp_z[n]) = d(loss)/d(logdet[n]) = -1/N for the batch-mean NLL.
+        let minus_mean = g.upload([n], &vec![-1.0 / n as f32; n])?;
+
+        let pixels = g.zeros(input)?;
+        let noise = g.zeros(input)?;
+        let images = g.empty(input)?;
+        let eval_rng = rng::RngState::new(0).upload(g)?;
+        let sample_rng = rng::RngState::new(0).upload(g)?;
+
+        let zero_stats = vec![fill::fill(g, &stats, 0.0)?];
+        let zero_grads = vec![
+            fill::fill(g, &state.grads, 0.0)?,
+            fill::fill(g, &state.dweights, 0.0)?,
+        ];
+        let train_noise = vec![
+            rng::uniform(g, &state.rng, &noise, 0)?,
+            rng::advance(g, &state.rng)?,
+        ];
+        let eval_noise = HashMap::from([
+            (false, vec![fill::fill(g, &noise, 0.5)?]),
+            (
+                true,
+                vec![
+                    rng::uniform(g, &eval_rng, &noise, 0)?,
+                    rng::advance(g, &eval_rng)?,
+                ],
+            ),
+        ]);
+        let preprocess = vec![logit::forward(g, &pixels, &noise, &vals[0], &logdet_pre)?];
+
+        let mut weights = Vec::new();
+        let mut weight_grads = Vec::new();
+        for conv in &state.layout.convs {
+            let p = &conv.prefix;
+            let (v, gg) = (
+                state.param(&format!("{p}.v"))?,
+                state.param(&format!("{p}.g"))?,
+            );
+            weights.push(weight_norm::forward(g, &v, &gg, &state.weight(p)?)?);
+            weight_grads.push(weight_norm::backward(
+                g,
+                &v,
+                &gg,
+                &state.dweight(p)?,
+                &state.grad(&format!("{p}.v"))?,
+                &state.grad(&format!("{p}.g"))?,
+            )?);
+        }
+
+        let latent_of = |layer: &GpuLayer, set: &[Tensor]| match layer {
+            GpuLayer::FactorOut { latent } => Some(set[*latent].clone()),
+            _ => None,
+        };
+        let mut forward_train = Vec::new();
+        let mut forward_eval = Vec::new();
+        for (l, layer) in gpu_layers.iter().enumerate() {
+            let z = latent_of(layer, &latents);
+            forward_train.extend(layer.forward(
+                g,
+                Stage::Train,
+                &vals[l],
+                &vals[l + 1],
+                &logdet_flow,
+                z.as_ref(),
+            )?);
+            forward_eval.extend(layer.forward(
+                g,
+                Stage::Eval,
+                &vals[l],
+                &vals[l + 1],
+                &logdet_flow,
+                z.as_ref(),
+            )?);
+        }
+        let prior = latents
+            .iter()
+            .map(|z| normal::log_density(g, z, &logp_z))
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut backward = latents
+            .iter()
+            .zip(&dlatents)
+            .map(|(z, dz)| {
+                normal::log_density_backward(g, z, &minus_mean, dz, crate::ops::GradMode::Write)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (l, layer) in gpu_layers.iter().enumerate().rev() {
+            let dz = latent_of(layer, &dlatents);
+            if memory == Memory::Recompute {
+                let z = latent_of(layer, &latents);
+                backward.extend(layer.inverse(
+                    g,
+                    Stage::Replay,
+                    &vals[l + 1],
+                    &vals[l],
+                    z.as_ref(),
+                )?);
+            }
+            let recompute_net = memory == Memory::Store;
+            backward.extend(layer.backward(
+                g,
+                &vals[l],
+                &grads[l + 1],
+                &grads[l],
+                &minus_mean,
+                dz.as_ref(),
+                recompute_net,
+            )?);
+        }
+        backward.extend(weight_grads);
+
+        let optimizer = vec![adam::adam_step(
+            g,
+            &state.params,
+            &state.grads,
+            &state.adam_m,
+            &state.adam_v,
+            &state.l2,
+            &state.adam_state,
+            adam_config,
+        )?];
+
+        let mut inverse_eval = Vec::new();
+        for (l, layer) in gpu_layers.iter().enumerate().rev() {
+            let z = latent_of(layer, &latents);
+            inverse_eval.extend(layer.inverse(
+                g,
+                Stage::Eval,
+                &vals[l + 1],
+                &vals[l],
+                z.as_ref(),
+            )?);
+        }
+        inverse_eval.push(logit::inverse(g, &vals[0], &images)?);
+
+        Ok(Plan {
+            dim: config.dim(),
+            batch,
+            memory,
+            pixels,
+            noise,
+            vals,
+            grads,
+            latents,
+            dlatents,
+            stats,
+            stats_stride: stride,
+            images,
+            eval_rng,
+            sample_rng,
+            layers: gpu_layers,
+            zero_stats,
+            zero_grads,
+            train_noise,
+            eval_noise,
+            preprocess,
+            weights,
+            forward_train,
+            forward_eval,
+            prior,
+            backward,
+            optimizer,
+            inverse_eval,
+            gpu,
+        })
+    }
+
+    pub fn memory(&self) -> Memory {
+        self.memory
+    }
+
+    fn record(&self, groups: &[&[Op]]) {
+        self.gpu.run(|pass| {
+            for op in groups.iter().flat_map(|g| g.iter()) {
+                op.encode(pass);
+            }
+        });
+    }
+
+    /// One training step on the pixels already written to `self.pixels`: fresh
+    /// dequantisation noise, forward, backward, Adam. Returns the step's statistics
+    /// (the loss before the update).
+    pub fn train_step(&self) -> Result<BatchStats> {
+        self.record(&[
+            &self.zero_stats,
+            &self.zero_grads,
+            &self.train_noise,
+            &self.preprocess,
+            &self.weights,
+            &self.forward_train,
+            &self.prior,
+            &self.backward,
+            &self.optimizer,
+        ]);
+        self.read_stats()
+    }
+
+    /// Forward and backward only (no update): leaves the gradients in the model's
+    /// gradient arena. The noise is whatever `self.noise` holds when `noise` is None.
+    pub fn gradients(&self, noise: Option<&[f32]>) -> Result<BatchStats> {
+        if let Some(u) = noise {
+            self.gpu.write(&self.noise, u)?;
+        }
+        self.record(&[
+            &self.zero_stats,
+            &self.zero_grads,
+            &self.preprocess,
+            &self.weights,
+            &self.forward_train,
+            &self.prior,
+            &self.backward,
+        ]);
+        self.read_stats()
+    }
+
+    /// Log-likelihood terms of the pixels in `self.pixels` in evaluation mode.
+    pub fn evaluate(&self, noise: EvalNoise) -> Result<BatchStats> {
+        self.record(&[
+            &self.zero_stats,
+            &self.eval_noise[&(noise == EvalNoise::Seeded)],
+            &self.preprocess,
+            &self.weights,
+            &self.forward_eval,
+            &self.prior,
+        ]);
+        self.read_stats()
+    }
+
+    /// Evaluation with explicit dequantisation noise u (same shape as the pixels).
+    pub fn evaluate_with_noise(&self, noise: &[f32]) -> Result<BatchStats> {
+        self.gpu.write(&self.noise, noise)?;
+        self.record(&[
+            &self.zero_stats,
+            &self.preprocess,
+            &self.weights,
+            &self.forward_eval,
+            &self.prior,
+        ]);
+        self.read_stats()
+    }
+
+    /// Latents z -> images in [0, 1] (evaluation mode), from the latent tensors as they are.
+    pub fn decode(&self) -> Result<()> {
+        self.record(&[&self.weights, &self.inverse_eval]);
+        Ok(())
+    }
+
+    /// Draws latents N(0, T^2) from `sample_rng` and decodes them into `self.images`.
+    pub fn sample(&self, temperature: f32) -> Result<()> {
+        let g = &*self.gpu;
+        let mut draw = Vec::new();
+        for (k, z) in self.latents.iter().enumerate() {
+            draw.push(rng::normal(g, &self.sample_rng, z, k as u32, temperature)?);
+        }
+        draw.push(rng::advance(g, &self.sample_rng)?);
+        self.record(&[&draw, &self.weights, &self.inverse_eval]);
+        Ok(())
+    }
+
+    fn read_stats(&self) -> Result<BatchStats> {
+        let all = self.gpu.read(&self.stats)?;
+        let part =
+            |k: usize| all[k * self.stats_stride..k * self.stats_stride + self.batch].to_vec();
+        Ok(BatchStats {
+            logp_z: part(0),
+            logdet_flow: part(1),
+            logdet_pre: part(2),
+        })
+    }
+
+    /// The inputs of every layer (vals[0] is the logit output) as the last pass left them.
+    pub fn layer_input(&self, l: usize) -> &Tensor {
+        &self.vals[l]
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// The gradient wrt the logit output from the last backward pass.
+    pub fn input_gradient(&self) -> &Tensor {
+        &self.grads[0]
+    }
+
+    pub fn latent_gradients(&self) -> &[Tensor] {
+        &self.dlatents
+    }
+}
