@@ -6,5 +6,7 @@ mod common;
 
 mod model {
     mod helpers;
-    mod smoke;
+    mod invertibility;
+    mod jacobian;
+    mod memory;
 }

@@ -75,7 +75,7 @@ type Image<P> = ImageBuffer<P, Vec<u8>>;
 
 /// Scales `image` by the smallest factor that makes it at least `width x height`, then
 /// keeps the centered `width x height` window.
-fn cover_and_crop<P: Pixel<Subpixel = u8> + 'static>(
+pub(super) fn cover_and_crop<P: Pixel<Subpixel = u8> + 'static>(
     image: &Image<P>,
     width: u32,
     height: u32,

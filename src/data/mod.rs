@@ -12,6 +12,7 @@ pub mod folder;
 mod fs;
 pub mod idx;
 mod layout;
+mod resize;
 
 use std::path::{Path, PathBuf};
 

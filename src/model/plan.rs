@@ -415,6 +415,19 @@ impl Plan {
         self.read_stats()
     }
 
+    /// The flow alone (evaluation mode) on logit-space inputs y [N, C, H, W]: latents and
+    /// logdet_flow, without the preprocessing (its statistics stay zero).
+    pub fn evaluate_y(&self, y: &[f32]) -> Result<BatchStats> {
+        self.gpu.write(&self.vals[0], y)?;
+        self.record(&[
+            &self.zero_stats,
+            &self.weights,
+            &self.forward_eval,
+            &self.prior,
+        ]);
+        self.read_stats()
+    }
+
     /// Latents z -> images in [0, 1] (evaluation mode), from the latent tensors as they are.
     pub fn decode(&self) -> Result<()> {
         self.record(&[&self.weights, &self.inverse_eval]);
