@@ -8,6 +8,7 @@ pub mod batch_norm;
 pub mod conv2d;
 pub mod coupling;
 pub mod fill;
+pub mod flow;
 pub mod logit;
 pub mod matmul;
 pub mod normal;
