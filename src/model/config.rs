@@ -78,7 +78,7 @@ impl ModelConfig {
             return fail("scales, features and batch must be at least 1".into());
         }
         let div = 1usize << (self.scales - 1);
-        if self.height % div != 0 || self.width % div != 0 {
+        if !self.height.is_multiple_of(div) || !self.width.is_multiple_of(div) {
             return fail(format!(
                 "{} scales squeeze {} times, so height and width must be divisible by {div}; got {}x{}",
                 self.scales,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::architecture::Layer;
-use super::net::{Net, NetMode, Workspace};
+use super::net::{Net, NetMode, NetShape, Workspace};
 use super::state::ModelState;
 use crate::error::Result;
 use crate::ops::batch_norm::{self, FlowAffine, NormGrads, Stats};
@@ -28,7 +28,7 @@ pub struct FlowNorm {
 pub enum GpuLayer {
     Coupling {
         mask: Mask,
-        net: Net,
+        net: Box<Net>,
     },
     FlowNorm(Box<FlowNorm>),
     Squeeze,
@@ -51,11 +51,11 @@ pub enum Stage {
 }
 
 impl GpuLayer {
-    /// `workspace` gives the shared network workspace for (cin, ct, h, w).
+    /// `workspace` gives the shared network workspace of a network shape.
     pub fn new(
         state: &ModelState,
         layer: &Layer,
-        workspace: &mut dyn FnMut(usize, usize, usize, usize) -> Result<Arc<Workspace>>,
+        workspace: &mut dyn FnMut(NetShape) -> Result<Arc<Workspace>>,
     ) -> Result<GpuLayer> {
         Ok(match layer {
             Layer::Coupling {
@@ -64,10 +64,15 @@ impl GpuLayer {
                 shape: [c, h, w],
             } => {
                 let [_, ct, _, _] = mask.st_shape((1, *c, *h, *w));
-                let ws = workspace(ct, ct, *h, *w)?;
+                let ws = workspace(NetShape {
+                    cin: ct,
+                    ct,
+                    h: *h,
+                    w: *w,
+                })?;
                 GpuLayer::Coupling {
                     mask: *mask,
-                    net: Net::new(state, name, ws)?,
+                    net: Box::new(Net::new(state, name, ws)?),
                 }
             }
             Layer::FlowNorm {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::config::ModelConfig;
 use super::state::ModelState;
 use crate::error::Result;
 use crate::ops::batch_norm::{self, Affine, NormGrads, Stats};
@@ -49,17 +50,20 @@ pub struct Workspace {
     pub dcond: Tensor,
 }
 
+/// A network's sizes besides the batch: conditioning channels, transformed channels,
+/// height, width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NetShape {
+    pub cin: usize,
+    pub ct: usize,
+    pub h: usize,
+    pub w: usize,
+}
+
 impl Workspace {
-    pub fn new(
-        gpu: &Gpu,
-        n: usize,
-        cin: usize,
-        ct: usize,
-        h: usize,
-        w: usize,
-        f: usize,
-        blocks: usize,
-    ) -> Result<Workspace> {
+    pub fn new(gpu: &Gpu, n: usize, shape: NetShape, config: &ModelConfig) -> Result<Workspace> {
+        let NetShape { cin, ct, h, w } = shape;
+        let (f, blocks) = (config.features, config.blocks);
         let feat = || gpu.empty([n, f, h, w]);
         let many = |k: usize| (0..k).map(|_| feat()).collect::<Result<Vec<_>>>();
         Ok(Workspace {

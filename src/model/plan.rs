@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::architecture::{Chw, latent_shapes, layers};
 use super::layer::{GpuLayer, Stage};
-use super::net::Workspace;
+use super::net::{NetShape, Workspace};
 use super::state::ModelState;
 use crate::error::Result;
 use crate::ops::adam::{self, AdamConfig};
@@ -127,13 +127,13 @@ impl Plan {
                 match memory {
                     Memory::Store => g.empty(shape4(n, shape)),
                     Memory::Recompute => {
-                        if !pool.contains_key(&shape) {
-                            pool.insert(
-                                shape,
-                                [g.empty(shape4(n, shape))?, g.empty(shape4(n, shape))?],
-                            );
-                        }
-                        Ok(pool[&shape][l % 2].clone())
+                        let pair = match pool.entry(shape) {
+                            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(e) => {
+                                e.insert([g.empty(shape4(n, shape))?, g.empty(shape4(n, shape))?])
+                            }
+                        };
+                        Ok(pair[l % 2].clone())
                     }
                 }
             };
@@ -146,22 +146,13 @@ impl Plan {
         vals.push(latents.last().expect("a flow has a latent").clone());
         grads.push(dlatents.last().expect("a flow has a latent").clone());
 
-        let mut workspaces: HashMap<[usize; 4], Arc<Workspace>> = HashMap::new();
-        let mut workspace = |cin: usize, ct: usize, h: usize, w: usize| -> Result<Arc<Workspace>> {
-            if let Some(ws) = workspaces.get(&[cin, ct, h, w]) {
+        let mut workspaces: HashMap<NetShape, Arc<Workspace>> = HashMap::new();
+        let mut workspace = |shape: NetShape| -> Result<Arc<Workspace>> {
+            if let Some(ws) = workspaces.get(&shape) {
                 return Ok(ws.clone());
             }
-            let ws = Arc::new(Workspace::new(
-                g,
-                n,
-                cin,
-                ct,
-                h,
-                w,
-                config.features,
-                config.blocks,
-            )?);
-            workspaces.insert([cin, ct, h, w], ws.clone());
+            let ws = Arc::new(Workspace::new(g, n, shape, config)?);
+            workspaces.insert(shape, ws.clone());
             Ok(ws)
         };
         let gpu_layers = arch
