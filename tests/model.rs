@@ -9,4 +9,5 @@ mod model {
     mod invertibility;
     mod jacobian;
     mod memory;
+    mod twin;
 }
