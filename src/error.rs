@@ -25,6 +25,10 @@ pub enum Error {
     #[error("model config: {0}")]
     Config(String),
 
+    /// Training cannot go on (a non-finite loss, ...).
+    #[error("training stopped: {0}")]
+    Training(String),
+
     /// The GPU reported an error (validation, out of memory) while running our work.
     #[error("GPU error: {0}")]
     Gpu(String),

@@ -14,9 +14,11 @@ pub mod cli;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod grid;
 pub mod model;
 pub mod ops;
 pub mod runtime;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use runtime::{Gpu, Shape, Tensor};

@@ -2,3 +2,4 @@
 //! Timings never appear in tests; these are run by `realnvp bench ...`.
 
 pub mod kernels;
+pub mod model;

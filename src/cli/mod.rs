@@ -2,6 +2,11 @@
 
 mod adapters;
 mod bench;
+mod codec;
+mod common;
+mod eval;
+mod sample;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -23,14 +28,71 @@ struct Cli {
 enum Command {
     /// List the GPU adapters wgpu finds, best first.
     Adapters,
-    /// Benchmarks, printed as JSON lines naming the adapter.
+    /// Train a model headless (also `realnvp --train`).
+    Train(Box<train::TrainArgs>),
+    /// Bits/dim of a checkpoint on a dataset, in evaluation mode.
+    Eval(eval::EvalArgs),
+    /// A PNG grid of samples.
+    Sample(sample::SampleArgs),
+    /// A PNG grid of the spherical 2-D latent manifold through four latents.
+    Interpolate(sample::InterpolateArgs),
+    /// Images to latent vectors (safetensors).
+    Encode(codec::EncodeArgs),
+    /// Latent vectors to images (PNG grid).
+    Decode(codec::DecodeArgs),
+    /// Benchmarks as JSON lines: the model (default) or `kernels`.
     Bench(bench::BenchArgs),
 }
 
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(train_flag_as_command(std::env::args_os().collect()));
+    let adapter = cli.adapter.as_deref();
     match cli.command {
-        Command::Adapters => adapters::run(cli.adapter.as_deref()),
-        Command::Bench(args) => bench::run(args, cli.adapter.as_deref()),
+        Command::Adapters => adapters::run(adapter),
+        Command::Train(args) => train::run(*args, adapter),
+        Command::Eval(args) => eval::run(args, adapter),
+        Command::Sample(args) => sample::sample(args, adapter),
+        Command::Interpolate(args) => sample::interpolate(args, adapter),
+        Command::Encode(args) => codec::encode(args, adapter),
+        Command::Decode(args) => codec::decode(args, adapter),
+        Command::Bench(args) => bench::run(args, adapter),
+    }
+}
+
+/// `realnvp [--adapter NAME] --train ...` is the headless mode's other spelling of
+/// `realnvp train ...`: the flag counts only where the command name would stand.
+fn train_flag_as_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut i = 1;
+    while i < args.len() && args[i] == "--adapter" {
+        i += 2;
+    }
+    if i < args.len() && args[i] == "--train" {
+        args[i] = "train".into();
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<std::ffi::OsString> {
+        s.split(' ').map(Into::into).collect()
+    }
+
+    #[test]
+    fn train_flag_means_the_train_command_only_in_command_position() {
+        assert_eq!(
+            train_flag_as_command(words("realnvp --train --epochs 1")),
+            words("realnvp train --epochs 1")
+        );
+        assert_eq!(
+            train_flag_as_command(words("realnvp --adapter gpu --train")),
+            words("realnvp --adapter gpu train")
+        );
+        assert_eq!(
+            train_flag_as_command(words("realnvp eval --train")),
+            words("realnvp eval --train")
+        );
     }
 }

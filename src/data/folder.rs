@@ -24,9 +24,6 @@ pub fn load(dir: &Path, channels: usize, height: usize, width: usize) -> Result<
             format!("images can be loaded with 1 (grayscale) or 3 (RGB) channels, not {channels}"),
         );
     }
-    let (Ok(h @ 1..), Ok(w @ 1..)) = (u32::try_from(height), u32::try_from(width)) else {
-        return data_err(dir, format!("cannot resize images to {height}x{width}"));
-    };
     let files: Vec<PathBuf> = sorted_files(dir)?
         .into_iter()
         .filter(|f| has_image_extension(f))
@@ -37,8 +34,30 @@ pub fn load(dir: &Path, channels: usize, height: usize, width: usize) -> Result<
             "no PNG or JPEG images (.png, .jpg, .jpeg) in this folder",
         );
     }
+    let mut set = load_files(&files, channels, height, width)?;
+    set.source = format!("image folder {}", dir.display());
+    Ok(set)
+}
+
+/// The given PNG or JPEG files, in order, each converted and fitted as [`load`] does.
+pub fn load_files(
+    files: &[PathBuf],
+    channels: usize,
+    height: usize,
+    width: usize,
+) -> Result<Dataset> {
+    let what = files.first().map_or(Path::new("."), |f| f.as_path());
+    if !matches!(channels, 1 | 3) {
+        return data_err(
+            what,
+            format!("images can be loaded with 1 (grayscale) or 3 (RGB) channels, not {channels}"),
+        );
+    }
+    let (Ok(h @ 1..), Ok(w @ 1..)) = (u32::try_from(height), u32::try_from(width)) else {
+        return data_err(what, format!("cannot resize images to {height}x{width}"));
+    };
     let mut images = Vec::with_capacity(files.len() * channels * height * width);
-    for file in &files {
+    for file in files {
         // Decoding by content, so a JPEG saved as .png still loads.
         let decoded = ImageReader::open(file)
             .and_then(ImageReader::with_guessed_format)
@@ -61,7 +80,7 @@ pub fn load(dir: &Path, channels: usize, height: usize, width: usize) -> Result<
         height,
         width,
         labels: None,
-        source: format!("image folder {}", dir.display()),
+        source: format!("{} image files", files.len()),
     })
 }
 

@@ -9,4 +9,5 @@ pub use config::ModelConfig;
 pub mod layer;
 pub mod net;
 pub mod plan;
+pub mod saved;
 pub mod state;

@@ -14,6 +14,10 @@ use crate::ops::adam::{self, AdamConfig};
 use crate::ops::{Op, fill, logit, normal, rng, weight_norm};
 use crate::runtime::{Gpu, Tensor, VIEW_ALIGN};
 
+/// The Philox stream of the training noise; parameter initialisation uses streams
+/// 0, 1, ... (one per parameter) under the same seed.
+pub const TRAIN_NOISE_STREAM: u32 = 1 << 31;
+
 /// How the training backward gets each layer's input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Memory {
@@ -180,7 +184,7 @@ impl Plan {
             fill::fill(g, &state.dweights, 0.0)?,
         ];
         let train_noise = vec![
-            rng::uniform(g, &state.rng, &noise, 0)?,
+            rng::uniform(g, &state.rng, &noise, TRAIN_NOISE_STREAM)?,
             rng::advance(g, &state.rng)?,
         ];
         let eval_noise = HashMap::from([
@@ -330,6 +334,42 @@ impl Plan {
             inverse_eval,
             gpu,
         })
+    }
+
+    /// Restarts the evaluation-noise generator: an evaluation pass over a dataset that
+    /// starts here draws the same noise every time (the fixed-seed test bits/dim).
+    pub fn seed_eval_noise(&self, seed: u64) -> Result<()> {
+        self.gpu
+            .write(&self.eval_rng, &rng::RngState::new(seed).to_words())
+    }
+
+    /// Restarts the latent generator of [`Plan::sample`].
+    pub fn seed_sampling(&self, seed: u64) -> Result<()> {
+        self.gpu
+            .write(&self.sample_rng, &rng::RngState::new(seed).to_words())
+    }
+
+    /// Writes a batch of pixels (0..255, NCHW, exactly `batch` images).
+    pub fn set_pixels(&self, pixels: &[f32]) -> Result<()> {
+        self.gpu.write(&self.pixels, pixels)
+    }
+
+    /// The latents z_0 .. z_{L-1} of the last forward (or the last sample), per tensor NCHW.
+    pub fn read_latents(&self) -> Result<Vec<Vec<f32>>> {
+        self.latents.iter().map(|z| self.gpu.read(z)).collect()
+    }
+
+    /// Writes latents z_0 .. z_{L-1} (per tensor NCHW) for [`Plan::decode`].
+    pub fn set_latents(&self, latents: &[Vec<f32>]) -> Result<()> {
+        for (t, z) in self.latents.iter().zip(latents) {
+            self.gpu.write(t, z)?;
+        }
+        Ok(())
+    }
+
+    /// The images of the last [`Plan::decode`] or [`Plan::sample`], values in [0, 1].
+    pub fn read_images(&self) -> Result<Vec<f32>> {
+        self.gpu.read(&self.images)
     }
 
     pub fn memory(&self) -> Memory {

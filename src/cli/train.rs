@@ -1,0 +1,156 @@
+//! `realnvp train` (also `realnvp --train`): headless training with a progress bar.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::common::load_data;
+use crate::Gpu;
+use crate::model::ModelConfig;
+use crate::model::state::ModelState;
+use crate::train::{Event, Finish, Position, Settings, Trainer};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Model preset: tiny, mnist or cifar10.
+    #[arg(long, default_value = "mnist", conflicts_with = "config")]
+    preset: String,
+    /// A JSON model config instead of a preset (fields: channels, height, width, scales,
+    /// features, blocks, batch).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Override the s,t networks' feature channels.
+    #[arg(long)]
+    features: Option<usize>,
+    /// Override the s,t networks' residual blocks.
+    #[arg(long)]
+    blocks: Option<usize>,
+    /// Override the batch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Dataset: an MNIST IDX directory or file, CIFAR-10 .bin files, or a folder of
+    /// images. Default: the bundled MNIST subset.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[arg(long, default_value_t = 1)]
+    epochs: u64,
+    /// Stop after this many steps in total, even mid-epoch.
+    #[arg(long)]
+    steps: Option<u64>,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory: checkpoint.safetensors, config.json, metrics.jsonl, sample grids.
+    #[arg(long, default_value = "runs/latest")]
+    out: PathBuf,
+    /// Save a checkpoint every this many steps (0: at epoch ends and at the end only).
+    #[arg(long, default_value_t = 100)]
+    checkpoint_every: u64,
+    /// Samples in each epoch's grid (0: none).
+    #[arg(long, default_value_t = 64)]
+    samples: usize,
+    #[arg(long, default_value_t = 0.7)]
+    temperature: f32,
+    /// Continue the run in --out from its checkpoint (model, optimizer, RNG, position);
+    /// --epochs and --steps may extend it.
+    #[arg(long)]
+    resume: bool,
+}
+
+pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
+    let gpu = Gpu::new(adapter)?;
+    eprintln!("adapter: {}", crate::runtime::adapter::describe(&gpu.info));
+    let mut trainer = if args.resume {
+        let mut t = Trainer::resume(gpu, &args.out, |config| {
+            load_data(config, args.data.as_deref())
+        })?;
+        t.settings.epochs = t.settings.epochs.max(args.epochs);
+        t.settings.max_steps = args.steps;
+        eprintln!(
+            "resuming at step {} (epoch {}, batch {})",
+            t.position.step, t.position.epoch, t.position.batch
+        );
+        t
+    } else {
+        let mut config = match &args.config {
+            Some(path) => ModelConfig::from_file(path)?,
+            None => ModelConfig::preset(&args.preset)?,
+        };
+        config.features = args.features.unwrap_or(config.features);
+        config.blocks = args.blocks.unwrap_or(config.blocks);
+        config.batch = args.batch.unwrap_or(config.batch);
+        config.validate()?;
+        let data = load_data(&config, args.data.as_deref())?;
+        eprintln!(
+            "data: {} ({} train, {} test images)",
+            data.train.source,
+            data.train.len(),
+            data.test.as_ref().map_or(0, |t| t.len())
+        );
+        let settings = Settings {
+            epochs: args.epochs,
+            max_steps: args.steps,
+            lr: args.lr,
+            seed: args.seed,
+            checkpoint_every: args.checkpoint_every,
+            samples: args.samples,
+            temperature: args.temperature,
+        };
+        let state = ModelState::new(gpu, config, args.seed)?;
+        eprintln!("model: {} parameters", state.layout.param_count());
+        Trainer::new(state, data, settings, Position::default(), &args.out)?
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))?;
+
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} epoch {prefix} [{bar:30}] {pos}/{len} steps  {msg}  ETA {eta}",
+        )?
+        .progress_chars("=> "),
+    );
+    let (epochs, max_steps) = (trainer.settings.epochs, trainer.settings.max_steps);
+    let finish = trainer.run(&stop, &mut |event| match event {
+        Event::Start { batches_per_epoch, position } => {
+            let total = max_steps.unwrap_or(u64::MAX).min(epochs * batches_per_epoch);
+            bar.set_length(total);
+            bar.set_position(position.step);
+            bar.reset_eta();
+            bar.set_prefix(position.epoch.to_string());
+        }
+        Event::Step { position, bits_per_dim, images_per_second } => {
+            bar.set_position(position.step);
+            bar.set_prefix(position.epoch.to_string());
+            bar.set_message(format!("{bits_per_dim:.3} bits/dim  {images_per_second:.1} img/s"));
+        }
+        Event::Epoch { epoch, train_bits_per_dim, test, seconds } => {
+            let test = test.map_or("-".to_owned(), |t| format!("{:.4}", t.bits_per_dim));
+            let line = format!(
+                "epoch {epoch}: train {train_bits_per_dim:.4} bits/dim, test (eval mode) {test} bits/dim, {seconds:.0} s"
+            );
+            // A hidden bar (output not a terminal) prints nothing; logs still want the line.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+        Event::Checkpoint { path } => bar.set_message(format!("saved {}", path.display())),
+    });
+    bar.finish();
+    match finish? {
+        Finish::Completed => eprintln!("done: {}", args.out.display()),
+        Finish::Interrupted => eprintln!(
+            "interrupted: checkpoint saved in {}; continue with --resume",
+            args.out.display()
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Training and evaluation loops over datasets.
+
+pub mod evaluate;
+pub mod trainer;
+
+pub use evaluate::{EVAL_SEED, Evaluation, evaluate};
+pub use trainer::{Event, Finish, Position, Settings, Trainer};

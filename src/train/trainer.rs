@@ -1,0 +1,348 @@
+//! The training loop: epochs of shuffled batches, one GPU submission per step, a test
+//! evaluation, a sample grid and a metrics line per epoch, checkpoints every N steps and
+//! at the end, exact resume, and a clean stop on a non-finite loss or on request.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::evaluate::{Evaluation, evaluate};
+use crate::checkpoint::{self, Checkpoint};
+use crate::data::DataSplit;
+use crate::error::{Error, Result};
+use crate::grid::save_grid;
+use crate::model::plan::{EvalNoise, Memory, Plan};
+use crate::model::state::ModelState;
+use crate::ops::adam::AdamConfig;
+
+/// What a run is asked to do. Stored in the checkpoint so that `--resume` continues
+/// with the same settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Train until this many epochs are complete.
+    pub epochs: u64,
+    /// Or stop earlier, after this many steps in total.
+    pub max_steps: Option<u64>,
+    pub lr: f32,
+    /// Seeds parameter initialisation, training noise and the data order.
+    pub seed: u64,
+    /// Checkpoint every this many steps (0: only at epoch ends and at the end).
+    pub checkpoint_every: u64,
+    /// Samples in the per-epoch grid, and their temperature.
+    pub samples: usize,
+    pub temperature: f32,
+}
+
+/// Where a run stands: `batch` batches of epoch `epoch` done, `step` steps in all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub step: u64,
+    pub epoch: u64,
+    pub batch: u64,
+}
+
+/// What the loop reports as it goes.
+pub enum Event<'a> {
+    Start {
+        batches_per_epoch: u64,
+        position: Position,
+    },
+    Step {
+        position: Position,
+        bits_per_dim: f64,
+        images_per_second: f64,
+    },
+    Epoch {
+        epoch: u64,
+        train_bits_per_dim: f64,
+        test: Option<Evaluation>,
+        seconds: f64,
+    },
+    Checkpoint {
+        path: &'a Path,
+    },
+}
+
+/// Why the loop returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Completed,
+    /// Stopped on request (Ctrl-C) after saving a checkpoint.
+    Interrupted,
+}
+
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+const META_SETTINGS: &str = "train.settings";
+const META_POSITION: &str = "train.position";
+
+pub struct Trainer {
+    pub state: ModelState,
+    plan: Plan,
+    data: DataSplit,
+    pub settings: Settings,
+    pub position: Position,
+    out: PathBuf,
+    metrics: File,
+}
+
+impl Trainer {
+    /// A run writing into `out` (created if missing) from `position` (zero for a new run).
+    pub fn new(
+        state: ModelState,
+        data: DataSplit,
+        settings: Settings,
+        position: Position,
+        out: &Path,
+    ) -> Result<Trainer> {
+        let config = &state.config;
+        let shape = [config.channels, config.height, config.width];
+        if data.train.shape() != shape {
+            return Err(Error::Config(format!(
+                "the training images are {:?} (CxHxW) but the model expects {shape:?}",
+                data.train.shape()
+            )));
+        }
+        if data.train.len() < config.batch {
+            return Err(Error::Config(format!(
+                "{} training images are fewer than one batch of {}",
+                data.train.len(),
+                config.batch
+            )));
+        }
+        let adam = AdamConfig {
+            lr: settings.lr,
+            ..AdamConfig::default()
+        };
+        let plan = Plan::new(&state, config.batch, Memory::Recompute, &adam)?;
+        std::fs::create_dir_all(out).map_err(|e| Error::Io {
+            path: out.to_owned(),
+            source: e,
+        })?;
+        let metrics_path = out.join("metrics.jsonl");
+        let metrics = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&metrics_path)
+            .map_err(|e| Error::Io {
+                path: metrics_path,
+                source: e,
+            })?;
+        Ok(Trainer {
+            state,
+            plan,
+            data,
+            settings,
+            position,
+            out: out.to_owned(),
+            metrics,
+        })
+    }
+
+    /// Resumes from `<out>/checkpoint.safetensors`: model, optimizer, RNG, settings and
+    /// position as saved; `data` loads the dataset for the checkpoint's model.
+    pub fn resume(
+        gpu: Arc<crate::Gpu>,
+        out: &Path,
+        data: impl FnOnce(&crate::model::ModelConfig) -> Result<DataSplit>,
+    ) -> Result<Trainer> {
+        let path = out.join(CHECKPOINT_FILE);
+        let ckpt = checkpoint::load(&path)?;
+        let in_file = |e: Error| Error::Checkpoint {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        let state = ModelState::from_checkpoint(gpu, &ckpt).map_err(in_file)?;
+        let data = data(&state.config)?;
+        let settings: Settings = meta_json(&ckpt, META_SETTINGS).map_err(in_file)?;
+        let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
+        Trainer::new(state, data, settings, position, out)
+    }
+
+    pub fn batches_per_epoch(&self) -> u64 {
+        // The last incomplete batch of an epoch is dropped.
+        (self.data.train.len() / self.state.config.batch) as u64
+    }
+
+    fn done(&self) -> bool {
+        self.position.epoch >= self.settings.epochs
+            || self
+                .settings
+                .max_steps
+                .is_some_and(|m| self.position.step >= m)
+    }
+
+    /// Trains until the settings are met or `stop` is raised.
+    pub fn run(
+        &mut self,
+        stop: &AtomicBool,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Finish> {
+        let per_epoch = self.batches_per_epoch();
+        on_event(Event::Start {
+            batches_per_epoch: per_epoch,
+            position: self.position,
+        });
+        let batch = self.state.config.batch;
+        let mut pixels = Vec::new();
+        while !self.done() {
+            let epoch_start = Instant::now();
+            let order = self
+                .data
+                .train
+                .epoch_order(self.settings.seed, self.position.epoch);
+            let mut bpd_sum = 0.0;
+            let mut bpd_count = 0u64;
+            while self.position.batch < per_epoch && !self.done() {
+                if stop.load(Ordering::Relaxed) {
+                    let path = self.save()?;
+                    on_event(Event::Checkpoint { path: &path });
+                    return Ok(Finish::Interrupted);
+                }
+                let start = Instant::now();
+                let first = self.position.batch as usize * batch;
+                self.data
+                    .train
+                    .batch(&order[first..first + batch], &mut pixels);
+                self.plan.set_pixels(&pixels)?;
+                let stats = self.plan.train_step()?;
+                let bpd = stats.mean_bits_per_dim(batch, self.plan.dim);
+                if !bpd.is_finite() {
+                    return Err(Error::Training(format!(
+                        "the loss became {bpd} at step {} (epoch {}, batch {}); stopped without saving, \
+                         the last good checkpoint is {}",
+                        self.position.step + 1,
+                        self.position.epoch,
+                        self.position.batch,
+                        self.out.join(CHECKPOINT_FILE).display()
+                    )));
+                }
+                self.position.step += 1;
+                self.position.batch += 1;
+                bpd_sum += bpd;
+                bpd_count += 1;
+                let images_per_second = batch as f64 / start.elapsed().as_secs_f64();
+                self.log(json!({
+                    "step": self.position.step, "epoch": self.position.epoch,
+                    "train_bpd": bpd, "images_per_second": images_per_second,
+                }))?;
+                on_event(Event::Step {
+                    position: self.position,
+                    bits_per_dim: bpd,
+                    images_per_second,
+                });
+                let every = self.settings.checkpoint_every;
+                if every > 0 && self.position.step.is_multiple_of(every) {
+                    let path = self.save()?;
+                    on_event(Event::Checkpoint { path: &path });
+                }
+            }
+            if self.position.batch < per_epoch {
+                break; // max_steps reached mid-epoch
+            }
+            let epoch = self.position.epoch;
+            self.position.epoch += 1;
+            self.position.batch = 0;
+            let test = match &self.data.test {
+                Some(test) => Some(evaluate(&self.plan, test, EvalNoise::Seeded)?),
+                None => None,
+            };
+            let train_bpd = bpd_sum / bpd_count.max(1) as f64;
+            self.write_samples(epoch)?;
+            self.log(json!({
+                "epoch_done": epoch, "step": self.position.step, "train_bpd": train_bpd,
+                "test_bpd": test.map(|t| t.bits_per_dim), "seconds": epoch_start.elapsed().as_secs_f64(),
+            }))?;
+            on_event(Event::Epoch {
+                epoch,
+                train_bits_per_dim: train_bpd,
+                test,
+                seconds: epoch_start.elapsed().as_secs_f64(),
+            });
+            let path = self.save()?;
+            on_event(Event::Checkpoint { path: &path });
+        }
+        let path = self.save()?;
+        on_event(Event::Checkpoint { path: &path });
+        Ok(Finish::Completed)
+    }
+
+    /// Writes `<out>/checkpoint.safetensors` (atomically) and `<out>/config.json`.
+    pub fn save(&self) -> Result<PathBuf> {
+        let mut meta = BTreeMap::new();
+        meta.insert(
+            META_SETTINGS.into(),
+            serde_json::to_string(&self.settings).expect("settings serialize"),
+        );
+        meta.insert(
+            META_POSITION.into(),
+            serde_json::to_string(&self.position).expect("position serializes"),
+        );
+        meta.insert("adapter".into(), self.state.gpu.adapter_name().to_owned());
+        let ckpt = self.state.to_checkpoint(meta)?;
+        let path = self.out.join(CHECKPOINT_FILE);
+        checkpoint::save(&path, &ckpt)?;
+        let config_path = self.out.join("config.json");
+        std::fs::write(&config_path, self.state.config.to_json()).map_err(|e| Error::Io {
+            path: config_path,
+            source: e,
+        })?;
+        Ok(path)
+    }
+
+    /// A grid of samples at the settings' temperature, `samples_epoch<k>.png`.
+    fn write_samples(&self, epoch: u64) -> Result<()> {
+        if self.settings.samples == 0 {
+            return Ok(());
+        }
+        let c = &self.state.config;
+        let shape = [c.channels, c.height, c.width];
+        let per = shape.iter().product::<usize>();
+        self.plan.seed_sampling(self.settings.seed)?;
+        let mut images = Vec::new();
+        while images.len() < self.settings.samples * per {
+            self.plan.sample(self.settings.temperature)?;
+            images.extend(self.plan.read_images()?);
+        }
+        images.truncate(self.settings.samples * per);
+        let columns = (self.settings.samples as f64).sqrt().ceil() as usize;
+        save_grid(
+            &self.out.join(format!("samples_epoch{epoch}.png")),
+            &images,
+            self.settings.samples,
+            shape,
+            columns,
+        )
+    }
+
+    pub fn evaluate_test(&self, noise: EvalNoise) -> Result<Option<Evaluation>> {
+        self.data
+            .test
+            .as_ref()
+            .map(|t| evaluate(&self.plan, t, noise))
+            .transpose()
+    }
+
+    pub fn evaluate_train(&self, noise: EvalNoise) -> Result<Evaluation> {
+        evaluate(&self.plan, &self.data.train, noise)
+    }
+
+    fn log(&mut self, line: serde_json::Value) -> Result<()> {
+        let path = self.out.join("metrics.jsonl");
+        writeln!(self.metrics, "{line}").map_err(|e| Error::Io { path, source: e })
+    }
+}
+
+fn meta_json<T: for<'de> Deserialize<'de>>(ckpt: &Checkpoint, key: &str) -> Result<T> {
+    let text = ckpt.meta.get(key).ok_or_else(|| {
+        Error::CheckpointMismatch(format!("no '{key}' metadata: not a training checkpoint"))
+    })?;
+    serde_json::from_str(text)
+        .map_err(|e| Error::CheckpointMismatch(format!("'{key}' metadata: {e}")))
+}
