@@ -9,5 +9,6 @@ mod model {
     mod invertibility;
     mod jacobian;
     mod memory;
+    mod training;
     mod twin;
 }

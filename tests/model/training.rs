@@ -1,0 +1,308 @@
+//! Training runs of the tiny preset on the bundled data: bits/dim goes down, evaluation
+//! mode agrees with training mode, checkpoints round-trip and resume exactly, damaged
+//! checkpoints are refused, a non-finite loss stops the run and keeps the last good
+//! checkpoint.
+
+use std::sync::atomic::AtomicBool;
+
+use realnvp::data::{self, DataSplit, Dataset};
+use realnvp::model::ModelConfig;
+use realnvp::model::plan::{EvalNoise, Memory, Plan};
+use realnvp::model::state::ModelState;
+use realnvp::ops::adam::AdamConfig;
+use realnvp::train::trainer::CHECKPOINT_FILE;
+use realnvp::train::{Event, Finish, Position, Settings, Trainer};
+
+use crate::common::gpu;
+
+fn subset(d: &Dataset, n: usize) -> Dataset {
+    let keep = d.pixels_per_image() * n;
+    Dataset {
+        images: d.images[..keep].to_vec(),
+        n,
+        labels: d.labels.as_ref().map(|l| l[..n].to_vec()),
+        ..d.clone()
+    }
+}
+
+/// 512 training and 128 test images of the bundled MNIST at 8x8.
+fn tiny_data() -> DataSplit {
+    let split = data::load_split(&data::bundled_mnist_dir(), 1, 28, 28).unwrap();
+    DataSplit {
+        train: subset(&split.train, 512).resized(8, 8),
+        test: Some(subset(&split.test.unwrap(), 128).resized(8, 8)),
+    }
+}
+
+fn settings(epochs: u64) -> Settings {
+    Settings {
+        epochs,
+        max_steps: None,
+        lr: 1e-3,
+        seed: 5,
+        checkpoint_every: 0,
+        samples: 4,
+        temperature: 0.7,
+    }
+}
+
+fn trainer(dir: &std::path::Path, settings: Settings) -> Trainer {
+    let state =
+        ModelState::new(gpu(), ModelConfig::preset("tiny").unwrap(), settings.seed).unwrap();
+    Trainer::new(state, tiny_data(), settings, Position::default(), dir).unwrap()
+}
+
+/// Per epoch (train, test) bits/dim, and every step's training-mode bits/dim.
+fn run(t: &mut Trainer) -> (Vec<(f64, Option<f64>)>, Vec<f64>) {
+    let mut epochs = Vec::new();
+    let mut steps = Vec::new();
+    let finish = t
+        .run(&AtomicBool::new(false), &mut |e| match e {
+            Event::Epoch {
+                train_bits_per_dim,
+                test,
+                ..
+            } => epochs.push((train_bits_per_dim, test.map(|t| t.bits_per_dim))),
+            Event::Step { bits_per_dim, .. } => steps.push(bits_per_dim),
+            _ => {}
+        })
+        .unwrap();
+    assert_eq!(finish, Finish::Completed);
+    (epochs, steps)
+}
+
+#[test]
+fn training_lowers_bits_per_dim_and_eval_mode_agrees_with_train_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(dir.path(), settings(3));
+    let initial = t
+        .evaluate_test(EvalNoise::Seeded)
+        .unwrap()
+        .unwrap()
+        .bits_per_dim;
+    let (epochs, steps) = run(&mut t);
+    println!("initial test {initial:.4} bits/dim; epochs (train, test): {epochs:?}");
+    let last_test = epochs[2].1.unwrap();
+    assert!(
+        last_test < initial - 0.5,
+        "test bits/dim {initial} -> {last_test}"
+    );
+    assert!(
+        epochs[2].0 < epochs[0].0,
+        "train bits/dim did not fall: {epochs:?}"
+    );
+    let last_steps = steps[steps.len() - 4..].iter().sum::<f64>() / 4.0;
+    let train_eval = t.evaluate_train(EvalNoise::Seeded).unwrap().bits_per_dim;
+    println!(
+        "last steps (training mode) {last_steps:.4}, train set (eval mode) {train_eval:.4}, test (eval mode) {last_test:.4}"
+    );
+    // The running averages trail the moving parameters by ~10 steps, so a short run
+    // leaves a small gap; a batch norm using the wrong statistics leaves bits, not tenths.
+    assert!(
+        last_test < last_steps + 0.3,
+        "test (eval mode) {last_test} far above train {last_steps}"
+    );
+    assert!(
+        (train_eval - last_steps).abs() < 0.3,
+        "eval mode {train_eval} vs training mode {last_steps}"
+    );
+
+    // With the parameters frozen, the running averages converge to the batch statistics
+    // and the two modes must agree closely on the same images and noise.
+    let plan = Plan::new(&t.state, 16, Memory::Recompute, &AdamConfig::default()).unwrap();
+    let train = tiny_data().train;
+    let mut pixels = Vec::new();
+    for k in 0..40 {
+        train.batch(
+            &(k * 16..k * 16 + 16)
+                .map(|i| i % train.len())
+                .collect::<Vec<_>>(),
+            &mut pixels,
+        );
+        plan.set_pixels(&pixels).unwrap();
+        plan.gradients(None).unwrap();
+    }
+    let noise = vec![0.5f32; 16 * 64];
+    let train_mode = plan
+        .gradients(Some(&noise))
+        .unwrap()
+        .mean_bits_per_dim(16, 64);
+    let eval_mode = plan
+        .evaluate_with_noise(&noise)
+        .unwrap()
+        .mean_bits_per_dim(16, 64);
+    println!(
+        "frozen parameters, one batch: training mode {train_mode:.4}, evaluation mode {eval_mode:.4}"
+    );
+    assert!(
+        (train_mode - eval_mode).abs() < 0.05,
+        "training mode {train_mode} vs evaluation mode {eval_mode}"
+    );
+    assert!(dir.path().join("samples_epoch2.png").exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join("metrics.jsonl"))
+            .unwrap()
+            .contains("\"epoch_done\":2")
+    );
+}
+
+#[test]
+fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        dir.path(),
+        Settings {
+            max_steps: Some(5),
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    let before = t.evaluate_test(EvalNoise::Half).unwrap().unwrap();
+    let resumed = Trainer::resume(gpu(), dir.path(), |_| Ok(tiny_data())).unwrap();
+    assert_eq!(
+        resumed.position,
+        Position {
+            step: 5,
+            epoch: 0,
+            batch: 5
+        }
+    );
+    let after = resumed.evaluate_test(EvalNoise::Half).unwrap().unwrap();
+    assert_eq!(
+        before, after,
+        "log p(x) must be identical after save and load"
+    );
+}
+
+#[test]
+fn resume_continues_exactly() {
+    let straight = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        straight.path(),
+        Settings {
+            max_steps: Some(6),
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    let want = gpu().read(&t.state.params).unwrap();
+
+    let split = tempfile::tempdir().unwrap();
+    let mut first = trainer(
+        split.path(),
+        Settings {
+            max_steps: Some(3),
+            ..settings(1)
+        },
+    );
+    run(&mut first);
+    drop(first);
+    let mut second = Trainer::resume(gpu(), split.path(), |_| Ok(tiny_data())).unwrap();
+    second.settings.max_steps = Some(6);
+    run(&mut second);
+    let got = gpu().read(&second.state.params).unwrap();
+    assert!(
+        want.iter()
+            .zip(&got)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "resumed run differs from the straight one"
+    );
+    assert_eq!(second.position.step, 6);
+}
+
+#[test]
+fn damaged_checkpoints_are_refused_with_the_file_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        dir.path(),
+        Settings {
+            max_steps: Some(1),
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    let path = dir.path().join(CHECKPOINT_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    let resume_err = || {
+        Trainer::resume(gpu(), dir.path(), |_| Ok(tiny_data()))
+            .err()
+            .expect("must fail")
+            .to_string()
+    };
+
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = resume_err();
+    assert!(e.contains(CHECKPOINT_FILE), "truncated: {e}");
+
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x40;
+    std::fs::write(&path, &flipped).unwrap();
+    let e = resume_err();
+    assert!(
+        e.contains(CHECKPOINT_FILE) && e.contains("checksum"),
+        "corrupt: {e}"
+    );
+
+    // A checkpoint of another model: a tensor it lacks.
+    let mut other = realnvp::checkpoint::load(&{
+        std::fs::write(&path, &bytes).unwrap();
+        path.clone()
+    })
+    .unwrap();
+    other.tensors.remove("scale0.checker0.scale");
+    realnvp::checkpoint::save(&path, &other).unwrap();
+    let e = resume_err();
+    assert!(
+        e.contains(CHECKPOINT_FILE) && e.contains("scale0.checker0.scale"),
+        "mismatched: {e}"
+    );
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        dir.path(),
+        Settings {
+            max_steps: Some(2),
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    let good = std::fs::read(dir.path().join(CHECKPOINT_FILE)).unwrap();
+    // Poison a flow batch norm's shift: every later value, and the loss, is NaN.
+    let mut params = gpu().read(&t.state.params).unwrap();
+    params[t
+        .state
+        .layout
+        .params
+        .get("scale0.checker0.bn.beta")
+        .unwrap()
+        .offset] = f32::NAN;
+    gpu().write(&t.state.params, &params).unwrap();
+    t.settings.max_steps = Some(4);
+    let e = t
+        .run(&AtomicBool::new(false), &mut |_| {})
+        .err()
+        .expect("a NaN loss must stop training")
+        .to_string();
+    assert!(
+        e.contains("NaN") && e.contains("step 3") && e.contains("last good checkpoint"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(CHECKPOINT_FILE)).unwrap(),
+        good,
+        "the good checkpoint was overwritten"
+    );
+}
+
+#[test]
+fn a_stop_request_saves_a_checkpoint_and_returns_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(dir.path(), settings(1));
+    let finish = t.run(&AtomicBool::new(true), &mut |_| {}).unwrap();
+    assert_eq!(finish, Finish::Interrupted);
+    assert!(dir.path().join(CHECKPOINT_FILE).exists());
+}
