@@ -284,8 +284,7 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
     t.settings.max_steps = Some(4);
     let e = t
         .run(&AtomicBool::new(false), &mut |_| {})
-        .err()
-        .expect("a NaN loss must stop training")
+        .expect_err("a NaN loss must stop training")
         .to_string();
     assert!(
         e.contains("NaN") && e.contains("step 3") && e.contains("last good checkpoint"),
