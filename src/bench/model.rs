@@ -32,13 +32,12 @@ pub fn run(
     let pixels: Vec<f32> = (0..config.batch * config.dim())
         .map(|i| ((i * 37) % 256) as f32)
         .collect();
-    plan.set_pixels(&pixels)?;
-    plan.train_step()?;
+    plan.train_step(&pixels)?;
     let (buffers, pipelines) = (gpu.pool_stats(), gpu.pipelines_compiled());
     let mut step_times = Vec::new();
     for _ in 0..steps {
         let t = Instant::now();
-        plan.train_step()?; // reads the loss back, so the GPU work is complete
+        plan.train_step(&pixels)?; // reads the loss back, so the GPU work is complete
         step_times.push(t.elapsed().as_secs_f64());
     }
     let allocated_in_steps = gpu.pool_stats().buffers_created - buffers.buffers_created;

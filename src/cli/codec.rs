@@ -52,8 +52,7 @@ pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         let real = (count - start).min(plan.batch);
         let indices: Vec<usize> = (0..plan.batch).map(|i| start + i.min(real - 1)).collect();
         data.batch(&indices, &mut pixels);
-        plan.set_pixels(&pixels)?;
-        plan.evaluate(EvalNoise::Half)?;
+        plan.evaluate(&pixels, EvalNoise::Half)?;
         z.extend(tensors_to_latents(&config, &plan.read_latents()?, real));
     }
     let d = config.dim();

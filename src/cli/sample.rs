@@ -105,8 +105,7 @@ pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Resu
             plan.batch
         );
         pixels.resize(plan.batch * shape.iter().product::<usize>(), 0.0);
-        plan.set_pixels(&pixels)?;
-        plan.evaluate(EvalNoise::Half)?;
+        plan.evaluate(&pixels, EvalNoise::Half)?;
         tensors_to_latents(&config, &plan.read_latents()?, 4)
     } else {
         plan.seed_sampling(args.seed)?;

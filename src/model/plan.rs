@@ -67,7 +67,7 @@ pub struct Plan {
     pub dim: usize,
     memory: Memory,
     /// Input pixels (0..255 as f32), written by the caller.
-    pub pixels: Tensor,
+    pixels: Tensor,
     noise: Tensor,
     /// vals[l] is layer l's input; vals[layers] the last latent.
     vals: Vec<Tensor>,
@@ -349,11 +349,6 @@ impl Plan {
             .write(&self.sample_rng, &rng::RngState::new(seed).to_words())
     }
 
-    /// Writes a batch of pixels (0..255, NCHW, exactly `batch` images).
-    pub fn set_pixels(&self, pixels: &[f32]) -> Result<()> {
-        self.gpu.write(&self.pixels, pixels)
-    }
-
     /// The latents z_0 .. z_{L-1} of the last forward (or the last sample), per tensor NCHW.
     pub fn read_latents(&self) -> Result<Vec<Vec<f32>>> {
         self.latents.iter().map(|z| self.gpu.read(z)).collect()
@@ -376,93 +371,127 @@ impl Plan {
         self.memory
     }
 
-    fn record(&self, groups: &[&[Op]]) {
-        self.gpu.run(|pass| {
-            for op in groups.iter().flat_map(|g| g.iter()) {
-                op.encode(pass);
+    /// One submission: `uploads`, then the op groups in order, then (when `stats`) the
+    /// per-sample statistics read back.
+    fn record(
+        &self,
+        uploads: &[(&Tensor, &[f32])],
+        groups: &[&[Op]],
+        stats: bool,
+    ) -> Result<Option<BatchStats>> {
+        let all = self.gpu.submit(
+            uploads,
+            |pass| {
+                groups
+                    .iter()
+                    .flat_map(|g| g.iter())
+                    .for_each(|op| op.encode(pass))
+            },
+            stats.then_some(&self.stats),
+        )?;
+        Ok(all.map(|all| {
+            let part =
+                |k: usize| all[k * self.stats_stride..k * self.stats_stride + self.batch].to_vec();
+            BatchStats {
+                logp_z: part(0),
+                logdet_flow: part(1),
+                logdet_pre: part(2),
             }
-        });
+        }))
     }
 
-    /// One training step on the pixels already written to `self.pixels`: fresh
-    /// dequantisation noise, forward, backward, Adam. Returns the step's statistics
-    /// (the loss before the update).
-    pub fn train_step(&self) -> Result<BatchStats> {
-        self.record(&[
-            &self.zero_stats,
-            &self.zero_grads,
-            &self.train_noise,
-            &self.preprocess,
-            &self.weights,
-            &self.forward_train,
-            &self.prior,
-            &self.backward,
-            &self.optimizer,
-        ]);
-        self.read_stats()
+    fn record_stats(&self, uploads: &[(&Tensor, &[f32])], groups: &[&[Op]]) -> Result<BatchStats> {
+        Ok(self
+            .record(uploads, groups, true)?
+            .expect("statistics were asked for"))
     }
 
-    /// Forward and backward only (no update): leaves the gradients in the model's
-    /// gradient arena. The noise is whatever `self.noise` holds when `noise` is None.
-    pub fn gradients(&self, noise: Option<&[f32]>) -> Result<BatchStats> {
-        if let Some(u) = noise {
-            self.gpu.write(&self.noise, u)?;
-        }
-        self.record(&[
-            &self.zero_stats,
-            &self.zero_grads,
-            &self.preprocess,
-            &self.weights,
-            &self.forward_train,
-            &self.prior,
-            &self.backward,
-        ]);
-        self.read_stats()
+    /// One training step on a batch of pixels (0..255, NCHW, exactly `batch` images):
+    /// fresh dequantisation noise, forward, backward, Adam, in one submission that also
+    /// uploads the batch and reads back the step's statistics (the loss before the update).
+    pub fn train_step(&self, pixels: &[f32]) -> Result<BatchStats> {
+        self.record_stats(
+            &[(&self.pixels, pixels)],
+            &[
+                &self.zero_stats,
+                &self.zero_grads,
+                &self.train_noise,
+                &self.preprocess,
+                &self.weights,
+                &self.forward_train,
+                &self.prior,
+                &self.backward,
+                &self.optimizer,
+            ],
+        )
     }
 
-    /// Log-likelihood terms of the pixels in `self.pixels` in evaluation mode.
-    pub fn evaluate(&self, noise: EvalNoise) -> Result<BatchStats> {
-        self.record(&[
-            &self.zero_stats,
-            &self.eval_noise[&(noise == EvalNoise::Seeded)],
-            &self.preprocess,
-            &self.weights,
-            &self.forward_eval,
-            &self.prior,
-        ]);
-        self.read_stats()
+    /// Forward and backward only (no update), leaving the gradients in the model's
+    /// gradient arena, with the given dequantisation noise u (or the plan's last noise).
+    pub fn gradients(&self, pixels: &[f32], noise: Option<&[f32]>) -> Result<BatchStats> {
+        let mut uploads = vec![(&self.pixels, pixels)];
+        uploads.extend(noise.map(|u| (&self.noise, u)));
+        self.record_stats(
+            &uploads,
+            &[
+                &self.zero_stats,
+                &self.zero_grads,
+                &self.preprocess,
+                &self.weights,
+                &self.forward_train,
+                &self.prior,
+                &self.backward,
+            ],
+        )
+    }
+
+    /// Log-likelihood terms of a batch of pixels in evaluation mode.
+    pub fn evaluate(&self, pixels: &[f32], noise: EvalNoise) -> Result<BatchStats> {
+        self.record_stats(
+            &[(&self.pixels, pixels)],
+            &[
+                &self.zero_stats,
+                &self.eval_noise[&(noise == EvalNoise::Seeded)],
+                &self.preprocess,
+                &self.weights,
+                &self.forward_eval,
+                &self.prior,
+            ],
+        )
     }
 
     /// Evaluation with explicit dequantisation noise u (same shape as the pixels).
-    pub fn evaluate_with_noise(&self, noise: &[f32]) -> Result<BatchStats> {
-        self.gpu.write(&self.noise, noise)?;
-        self.record(&[
-            &self.zero_stats,
-            &self.preprocess,
-            &self.weights,
-            &self.forward_eval,
-            &self.prior,
-        ]);
-        self.read_stats()
+    pub fn evaluate_with_noise(&self, pixels: &[f32], noise: &[f32]) -> Result<BatchStats> {
+        self.record_stats(
+            &[(&self.pixels, pixels), (&self.noise, noise)],
+            &[
+                &self.zero_stats,
+                &self.preprocess,
+                &self.weights,
+                &self.forward_eval,
+                &self.prior,
+            ],
+        )
     }
 
     /// The flow alone (evaluation mode) on logit-space inputs y [N, C, H, W]: latents and
     /// logdet_flow, without the preprocessing (its statistics stay zero).
     pub fn evaluate_y(&self, y: &[f32]) -> Result<BatchStats> {
-        self.gpu.write(&self.vals[0], y)?;
-        self.record(&[
-            &self.zero_stats,
-            &self.weights,
-            &self.forward_eval,
-            &self.prior,
-        ]);
-        self.read_stats()
+        self.record_stats(
+            &[(&self.vals[0], y)],
+            &[
+                &self.zero_stats,
+                &self.weights,
+                &self.forward_eval,
+                &self.prior,
+            ],
+        )
     }
 
     /// Latents z -> images in [0, 1] (evaluation mode), from the latent tensors as they are.
     pub fn decode(&self) -> Result<()> {
-        self.record(&[&self.weights, &self.inverse_eval]);
-        Ok(())
+        self.record(&[], &[&self.weights, &self.inverse_eval], false)
+            .map(|_| ())
     }
 
     /// Draws latents N(0, T^2) from `sample_rng` and decodes them into `self.images`.
@@ -473,19 +502,8 @@ impl Plan {
             draw.push(rng::normal(g, &self.sample_rng, z, k as u32, temperature)?);
         }
         draw.push(rng::advance(g, &self.sample_rng)?);
-        self.record(&[&draw, &self.weights, &self.inverse_eval]);
-        Ok(())
-    }
-
-    fn read_stats(&self) -> Result<BatchStats> {
-        let all = self.gpu.read(&self.stats)?;
-        let part =
-            |k: usize| all[k * self.stats_stride..k * self.stats_stride + self.batch].to_vec();
-        Ok(BatchStats {
-            logp_z: part(0),
-            logdet_flow: part(1),
-            logdet_pre: part(2),
-        })
+        self.record(&[], &[&draw, &self.weights, &self.inverse_eval], false)
+            .map(|_| ())
     }
 
     /// The inputs of every layer (vals[0] is the logit output) as the last pass left them.

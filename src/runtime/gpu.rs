@@ -46,7 +46,12 @@ pub struct Gpu {
     pub kernels: KernelFamily,
     pool: Arc<BufferPool>,
     cache: KernelCache,
+    /// Upload staging; its chunks are reused once the GPU has consumed them.
+    belt: std::sync::Mutex<wgpu::util::StagingBelt>,
 }
+
+/// Staging chunk size: holds a batch of CIFAR-sized images (64 x 3 x 32 x 32 x 4 bytes).
+const STAGING_CHUNK: u64 = 1 << 20;
 
 impl Gpu {
     /// Opens the chosen adapter (see [`adapter::choose`]) and creates a device on it.
@@ -75,7 +80,10 @@ impl Gpu {
         device: wgpu::Device,
         queue: wgpu::Queue,
     ) -> Arc<Gpu> {
+        let belt =
+            std::sync::Mutex::new(wgpu::util::StagingBelt::new(device.clone(), STAGING_CHUNK));
         Arc::new(Gpu {
+            belt,
             kernels: KernelFamily::for_adapter(&info),
             device,
             queue,
@@ -130,51 +138,77 @@ impl Gpu {
     }
 
     pub fn write(&self, t: &Tensor, data: &[f32]) -> Result<()> {
-        if t.numel() != data.len() {
-            return shape_err(
-                "write",
-                format!(
-                    "tensor {} holds {} values, data has {}",
-                    t.shape(),
-                    t.numel(),
-                    data.len()
-                ),
-            );
-        }
-        self.queue.write_buffer(
-            t.buffer(),
-            t.offset() as u64 * 4,
-            bytemuck::cast_slice(data),
-        );
-        Ok(())
+        self.submit(&[(t, data)], |_| {}, None).map(|_| ())
     }
 
-    /// Copies a tensor back to the CPU, waiting for all work submitted before.
+    /// Copies a tensor back to the CPU, after all work submitted before.
     pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: t.bytes(),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        Ok(self
+            .submit(&[], |_| {}, Some(t))?
+            .expect("a download was asked for"))
+    }
+
+    /// One submission: `uploads` copied in through the staging belt, `record` as one
+    /// compute pass, then `download` copied into a pooled readback buffer; returns the
+    /// downloaded values (waiting for the GPU) when one was asked for. After warm-up this
+    /// creates no buffers, so a training step can upload its batch and read its loss
+    /// in the same submission.
+    pub fn submit(
+        &self,
+        uploads: &[(&Tensor, &[f32])],
+        record: impl FnOnce(&mut wgpu::ComputePass<'_>),
+        download: Option<&Tensor>,
+    ) -> Result<Option<Vec<f32>>> {
+        for (t, data) in uploads {
+            if t.numel() != data.len() {
+                return shape_err(
+                    "write",
+                    format!(
+                        "tensor {} holds {} values, data has {}",
+                        t.shape(),
+                        t.numel(),
+                        data.len()
+                    ),
+                );
+            }
+        }
+        let mut belt = self.belt.lock().unwrap();
         let mut enc = self.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(t.buffer(), t.offset() as u64 * 4, &staging, 0, t.bytes());
+        for (t, data) in uploads {
+            let size = wgpu::BufferSize::new(t.bytes()).expect("tensors are never empty");
+            belt.write_buffer(&mut enc, t.buffer(), t.offset() as u64 * 4, size)
+                .copy_from_slice(bytemuck::cast_slice(data));
+        }
+        belt.finish();
+        record(&mut enc.begin_compute_pass(&Default::default()));
+        let readback = download.map(|t| {
+            let buffer = self.pool.take_readback(&self.device, t.bytes());
+            enc.copy_buffer_to_buffer(t.buffer(), t.offset() as u64 * 4, &buffer, 0, t.bytes());
+            (buffer, t.bytes())
+        });
         self.queue.submit([enc.finish()]);
+        belt.recall();
+        drop(belt);
+        let Some((buffer, bytes)) = readback else {
+            return Ok(None);
+        };
         let (tx, rx) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
             let _ = tx.send(r);
         });
         self.wait()?;
         rx.recv()
             .map_err(|e| Error::Gpu(e.to_string()))?
             .map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
-        let view = staging
-            .get_mapped_range(..)
-            .map_err(|e| Error::Gpu(format!("{e:?}")))?;
-        let out = bytemuck::cast_slice(&view).to_vec();
-        drop(view);
-        staging.unmap();
-        Ok(out)
+        let out = {
+            let view = buffer
+                .get_mapped_range(..bytes)
+                .map_err(|e| Error::Gpu(format!("{e:?}")))?;
+            bytemuck::cast_slice(&view).to_vec()
+        };
+        buffer.unmap();
+        self.pool.give_back_readback(buffer);
+        Ok(Some(out))
     }
 
     /// Blocks until the queue is idle.
@@ -237,17 +271,8 @@ impl Gpu {
 
     /// Records `record` into one compute pass and submits it as one command buffer.
     pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            record(&mut pass);
-        }
-        self.queue.submit([enc.finish()]);
-    }
-
-    /// Runs dispatches in order in one submission.
-    pub fn run_all(&self, dispatches: &[&Dispatch]) {
-        self.run(|pass| dispatches.iter().for_each(|d| d.encode(pass)));
+        self.submit(&[], record, None)
+            .expect("a submission without transfers cannot fail");
     }
 
     pub fn pool_stats(&self) -> PoolStats {

@@ -17,6 +17,8 @@ const GRANULE: u64 = 256;
 #[derive(Default)]
 pub struct BufferPool {
     free: Mutex<HashMap<u64, Vec<(u64, wgpu::Buffer)>>>,
+    /// Mappable buffers that results are copied into for reading on the CPU.
+    readback: Mutex<HashMap<u64, Vec<wgpu::Buffer>>>,
     next_id: AtomicU64,
     created: AtomicU64,
     created_bytes: AtomicU64,
@@ -45,6 +47,38 @@ impl BufferPool {
         self.created.fetch_add(1, Ordering::Relaxed);
         self.created_bytes.fetch_add(size, Ordering::Relaxed);
         (self.next_id.fetch_add(1, Ordering::Relaxed), buffer)
+    }
+
+    /// A mappable readback buffer of at least `bytes` bytes, reused when one is free.
+    pub fn take_readback(&self, device: &wgpu::Device, bytes: u64) -> wgpu::Buffer {
+        let size = bytes.max(4).div_ceil(GRANULE) * GRANULE;
+        if let Some(found) = self
+            .readback
+            .lock()
+            .unwrap()
+            .get_mut(&size)
+            .and_then(Vec::pop)
+        {
+            return found;
+        }
+        self.created.fetch_add(1, Ordering::Relaxed);
+        self.created_bytes.fetch_add(size, Ordering::Relaxed);
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    pub fn give_back_readback(&self, buffer: wgpu::Buffer) {
+        let size = buffer.size();
+        self.readback
+            .lock()
+            .unwrap()
+            .entry(size)
+            .or_default()
+            .push(buffer);
     }
 
     pub fn give_back(&self, id: u64, buffer: wgpu::Buffer) {

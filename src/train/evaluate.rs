@@ -27,8 +27,7 @@ pub fn evaluate(plan: &Plan, data: &Dataset, noise: EvalNoise) -> Result<Evaluat
             .map(|i| start + if i < real { i } else { 0 })
             .collect();
         data.batch(&indices, &mut pixels);
-        plan.set_pixels(&pixels)?;
-        let stats = plan.evaluate(noise)?;
+        let stats = plan.evaluate(&pixels, noise)?;
         for i in 0..real {
             bpd += stats.bits_per_dim(i, plan.dim);
             nll += stats.nll(i, plan.dim);

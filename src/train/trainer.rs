@@ -210,8 +210,7 @@ impl Trainer {
                 self.data
                     .train
                     .batch(&order[first..first + batch], &mut pixels);
-                self.plan.set_pixels(&pixels)?;
-                let stats = self.plan.train_step()?;
+                let stats = self.plan.train_step(&pixels)?;
                 let bpd = stats.mean_bits_per_dim(batch, self.plan.dim);
                 if !bpd.is_finite() {
                     return Err(Error::Training(format!(

@@ -11,8 +11,7 @@ fn max_round_trip_error(preset: &str, batch: usize, pixels: &[f32]) -> f32 {
     let gpu = gpu();
     let state = perturbed_model(&gpu, preset, 3);
     let plan = plan(&state, batch, Memory::Recompute);
-    gpu.write(&plan.pixels, pixels).unwrap();
-    plan.evaluate(EvalNoise::Half).unwrap();
+    plan.evaluate(pixels, EvalNoise::Half).unwrap();
     plan.decode().unwrap();
     let images = gpu.read(&plan.images).unwrap();
     images

@@ -13,11 +13,11 @@ fn a_warmed_up_training_step_allocates_and_compiles_nothing() {
     let gpu = Gpu::new(None).unwrap();
     let state = ModelState::new(gpu.clone(), ModelConfig::preset("tiny").unwrap(), 1).unwrap();
     let plan = plan(&state, 16, Memory::Recompute);
-    plan.set_pixels(&random_pixels(16 * 64, 2)).unwrap();
-    plan.train_step().unwrap();
+    let pixels = random_pixels(16 * 64, 2);
+    plan.train_step(&pixels).unwrap();
     let (pool, pipelines) = (gpu.pool_stats(), gpu.pipelines_compiled());
     for _ in 0..3 {
-        plan.train_step().unwrap();
+        plan.train_step(&pixels).unwrap();
     }
     assert_eq!(gpu.pool_stats(), pool, "a training step created buffers");
     assert_eq!(

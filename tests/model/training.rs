@@ -119,16 +119,15 @@ fn training_lowers_bits_per_dim_and_eval_mode_agrees_with_train_mode() {
                 .collect::<Vec<_>>(),
             &mut pixels,
         );
-        plan.set_pixels(&pixels).unwrap();
-        plan.gradients(None).unwrap();
+        plan.gradients(&pixels, None).unwrap();
     }
     let noise = vec![0.5f32; 16 * 64];
     let train_mode = plan
-        .gradients(Some(&noise))
+        .gradients(&pixels, Some(&noise))
         .unwrap()
         .mean_bits_per_dim(16, 64);
     let eval_mode = plan
-        .evaluate_with_noise(&noise)
+        .evaluate_with_noise(&pixels, &noise)
         .unwrap()
         .mean_bits_per_dim(16, 64);
     println!(

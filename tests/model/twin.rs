@@ -49,8 +49,7 @@ fn check_log_likelihood(preset: &str, n: usize) {
     let d = state.config.dim();
     let b = batch(n, d, 32);
     let plan = plan(&state, n, Memory::Recompute);
-    gpu.write(&plan.pixels, &b.pixels).unwrap();
-    let gpu_stats = plan.evaluate_with_noise(&b.noise).unwrap();
+    let gpu_stats = plan.evaluate_with_noise(&b.pixels, &b.noise).unwrap();
     let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), n, NormMode::Eval);
     let got: Vec<f64> = (0..n).map(|i| gpu_stats.nll(i, d)).collect();
     assert_close(
@@ -101,8 +100,7 @@ fn training_forward_and_running_statistics_match_the_cpu_twin() {
     };
     let b = batch(6, 64, 42);
     let plan = plan(&state, b.n, Memory::Recompute);
-    gpu.write(&plan.pixels, &b.pixels).unwrap();
-    let stats = plan.gradients(Some(&b.noise)).unwrap();
+    let stats = plan.gradients(&b.pixels, Some(&b.noise)).unwrap();
     let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), b.n, NormMode::Train);
     let got: Vec<f64> = (0..b.n).map(|i| stats.nll(i, 64)).collect();
     assert_close(
@@ -132,8 +130,7 @@ fn tiny_loss_gradient_matches_finite_differences() {
     let (params, buffers) = host(&state);
     let b = batch(4, 64, 52);
     let plan = plan(&state, b.n, Memory::Recompute);
-    gpu.write(&plan.pixels, &b.pixels).unwrap();
-    plan.gradients(Some(&b.noise)).unwrap();
+    plan.gradients(&b.pixels, Some(&b.noise)).unwrap();
     let grads = widen(&gpu.read(&state.grads).unwrap());
     let l2 = state.layout.l2_coefficients();
 
