@@ -99,7 +99,10 @@ fn finish_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
         let step = state.step + 1u;
         state.step = step;
         state.grad_norm = norm;
-        state.clip = min(1.0, p.max_norm / (norm + CLIP_EPS));
+        // A non-finite norm (NaN fails every comparison) zeroes the step's gradient, so
+        // the parameters stay finite; the trainer sees the norm and stops.
+        let finite = norm <= 3.0e38;
+        state.clip = select(0.0, min(1.0, p.max_norm / (norm + CLIP_EPS)), finite);
         state.bias1 = one_minus_pow(p.beta1, step);
         state.bias2 = one_minus_pow(p.beta2, step);
     }
@@ -109,7 +112,8 @@ fn finish_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
 fn update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_id(gid, nwg);
     if (i >= p.n) { return; }
-    let g = grads[i] * state.clip;
+    // clip 0 marks a non-finite gradient: skip it whole (NaN * 0 is NaN).
+    let g = select(0.0, grads[i] * state.clip, state.clip > 0.0);
     let m_new = p.beta1 * m[i] + (1.0 - p.beta1) * g;
     let v_new = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
     m[i] = m_new;

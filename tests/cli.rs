@@ -119,7 +119,22 @@ fn train_then_use_the_checkpoint_with_every_command() {
 
     ok(&["train", "--resume", "--steps", "8", "--out", &run]);
     let metrics = std::fs::read_to_string(d("run/metrics.jsonl")).unwrap();
-    assert!(metrics.contains("\"step\":8"), "resumed run reaches step 8");
+    let steps: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("train_bpd").is_some() && v.get("epoch_done").is_none())
+        .map(|v| v["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        (1..=8).collect::<Vec<_>>(),
+        "the resumed run continues at step 7"
+    );
+    let out = realnvp(&["train", "--resume", "--preset", "mnist", "--out", &run]);
+    assert!(
+        !out.status.success(),
+        "--resume with a model flag must be refused"
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@
 
 mod format;
 mod load;
-mod replace;
+pub mod replace;
 mod save;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Writes `bytes` to `<path>.tmp-<pid>` in the target's directory, flushes it to disk,
 /// renames it over `path` (atomic within one file system, hence the same directory),
 /// then flushes the directory so that the rename itself survives a crash.
-pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temp_path(path)?;
     let written = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
     if let Err(err) = written {

@@ -11,7 +11,7 @@ use super::sample::image_shape;
 use crate::checkpoint::{self, Checkpoint, TensorData};
 use crate::data::folder;
 use crate::grid::save_grid;
-use crate::model::plan::EvalNoise;
+use crate::train::{EvalNoise, eval_noise};
 
 #[derive(Args)]
 pub struct EncodeArgs {
@@ -52,7 +52,10 @@ pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         let real = (count - start).min(plan.batch);
         let indices: Vec<usize> = (0..plan.batch).map(|i| start + i.min(real - 1)).collect();
         data.batch(&indices, &mut pixels);
-        plan.evaluate(&pixels, EvalNoise::Half)?;
+        plan.evaluate(
+            &pixels,
+            &eval_noise(EvalNoise::Half, 0, plan.batch, plan.dim),
+        )?;
         z.extend(tensors_to_latents(&config, &plan.read_latents()?, real));
     }
     let d = config.dim();
@@ -96,6 +99,15 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let loaded = open(adapter, &args.checkpoint, None)?;
     let config = loaded.state.config.clone();
     let file = checkpoint::load(&args.latents)?;
+    anyhow::ensure!(
+        serde_json::from_str::<crate::model::ModelConfig>(&file.config_json)
+            .ok()
+            .as_ref()
+            == Some(&config),
+        "{} was encoded by a model with another config ({}); decode it with that model",
+        args.latents.display(),
+        file.config_json.replace('\n', " ")
+    );
     let z = file
         .tensors
         .get("z")

@@ -9,9 +9,8 @@ use anyhow::Context;
 use crate::data::{self, DataSplit};
 use crate::model::ModelConfig;
 use crate::model::architecture::latent_shapes;
-use crate::model::plan::{Memory, Plan};
+use crate::model::plan::Plan;
 use crate::model::state::ModelState;
-use crate::ops::adam::AdamConfig;
 use crate::{Gpu, checkpoint};
 
 /// A model loaded from a checkpoint with a plan of `batch` (the config's batch if None).
@@ -27,7 +26,7 @@ pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow:
     let state = ModelState::from_checkpoint(gpu.clone(), &ckpt)
         .with_context(|| format!("loading {}", path.display()))?;
     let batch = batch.unwrap_or(state.config.batch).max(1);
-    let plan = Plan::new(&state, batch, Memory::Recompute, &AdamConfig::default())?;
+    let plan = Plan::inference(&state, batch)?;
     Ok(Loaded { gpu, state, plan })
 }
 

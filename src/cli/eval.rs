@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::common::{load_data, open};
-use crate::model::plan::EvalNoise;
+use crate::train::EvalNoise;
 use crate::train::evaluate;
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,8 +41,11 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         Noise::Seeded => EvalNoise::Seeded,
         Noise::Half => EvalNoise::Half,
     };
-    let mut sets = vec![("test", split.test.as_ref().unwrap_or(&split.train))];
-    if args.train {
+    let mut sets = match &split.test {
+        Some(test) => vec![("test", test)],
+        None => vec![("train", &split.train)],
+    };
+    if args.train && split.test.is_some() {
         sets.push(("train", &split.train));
     }
     for (name, data) in sets {

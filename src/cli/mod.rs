@@ -63,8 +63,12 @@ pub fn main() -> anyhow::Result<()> {
 /// `realnvp train ...`: the flag counts only where the command name would stand.
 fn train_flag_as_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut i = 1;
-    while i < args.len() && args[i] == "--adapter" {
-        i += 2;
+    while i < args.len() {
+        match args[i].to_str() {
+            Some("--adapter") => i += 2,
+            Some(a) if a.starts_with("--adapter=") => i += 1,
+            _ => break,
+        }
     }
     if i < args.len() && args[i] == "--train" {
         args[i] = "train".into();

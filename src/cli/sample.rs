@@ -7,7 +7,7 @@ use clap::Args;
 use super::common::{Loaded, latents_to_tensors, load_data, open, tensors_to_latents};
 use crate::data::folder;
 use crate::grid::save_grid;
-use crate::model::plan::EvalNoise;
+use crate::train::{EvalNoise, eval_noise};
 
 #[derive(Args)]
 pub struct SampleArgs {
@@ -105,7 +105,10 @@ pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Resu
             plan.batch
         );
         pixels.resize(plan.batch * shape.iter().product::<usize>(), 0.0);
-        plan.evaluate(&pixels, EvalNoise::Half)?;
+        plan.evaluate(
+            &pixels,
+            &eval_noise(EvalNoise::Half, 0, plan.batch, plan.dim),
+        )?;
         tensors_to_latents(&config, &plan.read_latents()?, 4)
     } else {
         plan.seed_sampling(args.seed)?;

@@ -55,9 +55,13 @@ pub struct TrainArgs {
     samples: usize,
     #[arg(long, default_value_t = 0.7)]
     temperature: f32,
-    /// Continue the run in --out from its checkpoint (model, optimizer, RNG, position);
-    /// --epochs and --steps may extend it.
-    #[arg(long)]
+    /// Continue the run in --out from its checkpoint (model, optimizer, RNG, position,
+    /// settings, dataset); --epochs and --steps may extend it, --data may point to the
+    /// same images moved elsewhere.
+    #[arg(long, conflicts_with_all = [
+        "preset", "config", "features", "blocks", "batch", "lr", "seed",
+        "checkpoint_every", "samples", "temperature",
+    ])]
     resume: bool,
 }
 
@@ -65,11 +69,14 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let gpu = Gpu::new(adapter)?;
     eprintln!("adapter: {}", crate::runtime::adapter::describe(&gpu.info));
     let mut trainer = if args.resume {
-        let mut t = Trainer::resume(gpu, &args.out, |config| {
-            load_data(config, args.data.as_deref())
+        // The run's own dataset unless --data names another (checked by image count).
+        let mut t = Trainer::resume(gpu, &args.out, |config, saved| {
+            load_data(config, args.data.as_deref().or(saved))
         })?;
         t.settings.epochs = t.settings.epochs.max(args.epochs);
-        t.settings.max_steps = args.steps;
+        if let Some(steps) = args.steps {
+            t.settings.max_steps = Some(steps);
+        }
         eprintln!(
             "resuming at step {} (epoch {}, batch {})",
             t.position.step, t.position.epoch, t.position.batch
@@ -99,6 +106,8 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             checkpoint_every: args.checkpoint_every,
             samples: args.samples,
             temperature: args.temperature,
+            data: args.data.clone(),
+            train_images: 0,
         };
         let state = ModelState::new(gpu, config, args.seed)?;
         eprintln!("model: {} parameters", state.layout.param_count());
@@ -132,8 +141,9 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         }
         Event::Epoch { epoch, train_bits_per_dim, test, seconds } => {
             let test = test.map_or("-".to_owned(), |t| format!("{:.4}", t.bits_per_dim));
+            let train = train_bits_per_dim.map_or("-".to_owned(), |b| format!("{b:.4}"));
             let line = format!(
-                "epoch {epoch}: train {train_bits_per_dim:.4} bits/dim, test (eval mode) {test} bits/dim, {seconds:.0} s"
+                "epoch {epoch}: train {train} bits/dim, test (eval mode) {test} bits/dim, {seconds:.0} s"
             );
             // A hidden bar (output not a terminal) prints nothing; logs still want the line.
             if bar.is_hidden() {

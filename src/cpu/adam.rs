@@ -36,12 +36,21 @@ pub fn adam_step(
     let norm = grads.iter().map(|g| g * g).sum::<f64>().sqrt();
     state.step += 1;
     state.grad_norm = norm;
-    state.clip = (config.max_grad_norm as f64 / (norm + CLIP_EPS)).min(1.0);
+    // A non-finite norm zeroes the gradient, as on the GPU.
+    state.clip = if norm.is_finite() {
+        (config.max_grad_norm as f64 / (norm + CLIP_EPS)).min(1.0)
+    } else {
+        0.0
+    };
     state.bias1 = 1.0 - b1.powi(state.step as i32);
     state.bias2 = 1.0 - b2.powi(state.step as i32);
 
     for i in 0..params.len() {
-        let g = grads[i] * state.clip;
+        let g = if state.clip > 0.0 {
+            grads[i] * state.clip
+        } else {
+            0.0
+        };
         m[i] = b1 * m[i] + (1.0 - b1) * g;
         v[i] = b2 * v[i] + (1.0 - b2) * g * g;
         let m_hat = m[i] / state.bias1;

@@ -26,6 +26,9 @@ pub struct ModelConfig {
 
 pub const PRESETS: &[&str] = &["tiny", "mnist", "cifar10"];
 
+/// Each scale but the last halves the image, so more than this cannot fit any image.
+const MAX_SCALES: usize = 16;
+
 impl ModelConfig {
     pub fn preset(name: &str) -> Result<ModelConfig> {
         let c = |channels, side, scales, features, blocks, batch| ModelConfig {
@@ -76,6 +79,9 @@ impl ModelConfig {
         }
         if self.scales == 0 || self.features == 0 || self.batch == 0 {
             return fail("scales, features and batch must be at least 1".into());
+        }
+        if self.scales > MAX_SCALES {
+            return fail(format!("{} scales is more than {MAX_SCALES}", self.scales));
         }
         let div = 1usize << (self.scales - 1);
         if !self.height.is_multiple_of(div) || !self.width.is_multiple_of(div) {

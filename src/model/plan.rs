@@ -3,14 +3,14 @@
 //! compute pass and one submission: no buffer is created and no pipeline compiled.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::architecture::{Chw, latent_shapes, layers};
 use super::layer::{GpuLayer, Stage};
 use super::net::{NetShape, Workspace};
 use super::state::ModelState;
-use crate::error::Result;
-use crate::ops::adam::{self, AdamConfig};
+use crate::error::{Error, Result};
+use crate::ops::adam::{self, AdamConfig, OptimState};
 use crate::ops::{Op, fill, logit, normal, rng, weight_norm};
 use crate::runtime::{Gpu, Tensor, VIEW_ALIGN};
 
@@ -53,14 +53,6 @@ impl BatchStats {
     }
 }
 
-/// How evaluation dequantises: u = 0.5 for every pixel, or uniform noise from a
-/// fixed-seed generator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EvalNoise {
-    Half,
-    Seeded,
-}
-
 pub struct Plan {
     gpu: Arc<Gpu>,
     pub batch: usize,
@@ -71,29 +63,35 @@ pub struct Plan {
     noise: Tensor,
     /// vals[l] is layer l's input; vals[layers] the last latent.
     vals: Vec<Tensor>,
-    grads: Vec<Tensor>,
     pub latents: Vec<Tensor>,
-    dlatents: Vec<Tensor>,
     stats: Tensor,
     stats_stride: usize,
     /// Samples in [0, 1] written by the inverse pass.
     pub images: Tensor,
-    /// Generators for evaluation noise and for sampling latents.
-    pub eval_rng: Tensor,
-    pub sample_rng: Tensor,
+    /// The generator of sampled latents.
+    sample_rng: Tensor,
+    /// Latent draws, built on first use for each temperature.
+    draws: Mutex<HashMap<u32, Vec<Op>>>,
     layers: Vec<GpuLayer>,
     zero_stats: Vec<Op>,
-    zero_grads: Vec<Op>,
-    train_noise: Vec<Op>,
-    eval_noise: HashMap<bool, Vec<Op>>,
     preprocess: Vec<Op>,
     weights: Vec<Op>,
-    forward_train: Vec<Op>,
     forward_eval: Vec<Op>,
     prior: Vec<Op>,
+    inverse_eval: Vec<Op>,
+    train: TrainingOps,
+}
+
+/// The ops only a training plan has (empty in an inference plan).
+#[derive(Default)]
+struct TrainingOps {
+    zero_grads: Vec<Op>,
+    noise: Vec<Op>,
+    forward: Vec<Op>,
     backward: Vec<Op>,
     optimizer: Vec<Op>,
-    inverse_eval: Vec<Op>,
+    /// Adam's state, read back with every step's statistics.
+    optimizer_state: Option<Tensor>,
 }
 
 fn shape4(n: usize, [c, h, w]: Chw) -> [usize; 4] {
@@ -101,12 +99,28 @@ fn shape4(n: usize, [c, h, w]: Chw) -> [usize; 4] {
 }
 
 impl Plan {
+    /// A plan for training (and everything else) at `batch`.
     pub fn new(
         state: &ModelState,
         batch: usize,
         memory: Memory,
         adam_config: &AdamConfig,
     ) -> Result<Plan> {
+        Plan::build(state, batch, Some((memory, adam_config)))
+    }
+
+    /// A plan for evaluation, sampling and decoding only: no backward ops, no gradient
+    /// buffers, no optimizer.
+    pub fn inference(state: &ModelState, batch: usize) -> Result<Plan> {
+        Plan::build(state, batch, None)
+    }
+
+    fn build(
+        state: &ModelState,
+        batch: usize,
+        training: Option<(Memory, &AdamConfig)>,
+    ) -> Result<Plan> {
+        let memory = training.map_or(Memory::Recompute, |(m, _)| m);
         let gpu = state.gpu.clone();
         let g = &*gpu;
         let config = &state.config;
@@ -118,37 +132,30 @@ impl Plan {
             .into_iter()
             .map(|s| g.empty(shape4(n, s)))
             .collect::<Result<Vec<_>>>()?;
-        let dlatents = latents
-            .iter()
-            .map(|z| g.empty(z.shape().clone()))
-            .collect::<Result<Vec<_>>>()?;
 
         // Layer inputs: two buffers per shape, alternating, or one per layer.
-        let mut pairs: HashMap<Chw, [Tensor; 2]> = HashMap::new();
-        let mut grad_pairs: HashMap<Chw, [Tensor; 2]> = HashMap::new();
-        let boundary =
-            |pool: &mut HashMap<Chw, [Tensor; 2]>, l: usize, shape: Chw| -> Result<Tensor> {
-                match memory {
-                    Memory::Store => g.empty(shape4(n, shape)),
+        let boundaries = |last: &Tensor| -> Result<Vec<Tensor>> {
+            let mut pairs: HashMap<Chw, [Tensor; 2]> = HashMap::new();
+            let mut out = Vec::new();
+            for (l, layer) in arch.iter().enumerate() {
+                let shape = layer.input();
+                out.push(match memory {
+                    Memory::Store => g.empty(shape4(n, shape))?,
                     Memory::Recompute => {
-                        let pair = match pool.entry(shape) {
+                        let pair = match pairs.entry(shape) {
                             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                             std::collections::hash_map::Entry::Vacant(e) => {
                                 e.insert([g.empty(shape4(n, shape))?, g.empty(shape4(n, shape))?])
                             }
                         };
-                        Ok(pair[l % 2].clone())
+                        pair[l % 2].clone()
                     }
-                }
-            };
-        let mut vals = Vec::new();
-        let mut grads = Vec::new();
-        for (l, layer) in arch.iter().enumerate() {
-            vals.push(boundary(&mut pairs, l, layer.input())?);
-            grads.push(boundary(&mut grad_pairs, l, layer.input())?);
-        }
-        vals.push(latents.last().expect("a flow has a latent").clone());
-        grads.push(dlatents.last().expect("a flow has a latent").clone());
+                });
+            }
+            out.push(last.clone());
+            Ok(out)
+        };
+        let vals = boundaries(latents.last().expect("a flow has a latent"))?;
 
         let mut workspaces: HashMap<NetShape, Arc<Workspace>> = HashMap::new();
         let mut workspace = |shape: NetShape| -> Result<Arc<Workspace>> {
@@ -169,71 +176,35 @@ impl Plan {
         let stats = g.zeros([3 * stride])?;
         let stat = |k: usize| stats.view(k * stride, [n]).expect("stats view fits");
         let (logp_z, logdet_flow, logdet_pre) = (stat(0), stat(1), stat(2));
-        // d(loss)/d(logp_z[n]) = d(loss)/d(logdet[n]) = -1/N for the batch-mean NLL.
-        let minus_mean = g.upload([n], &vec![-1.0 / n as f32; n])?;
 
         let pixels = g.zeros(input)?;
         let noise = g.zeros(input)?;
         let images = g.empty(input)?;
-        let eval_rng = rng::RngState::new(0).upload(g)?;
         let sample_rng = rng::RngState::new(0).upload(g)?;
 
         let zero_stats = vec![fill::fill(g, &stats, 0.0)?];
-        let zero_grads = vec![
-            fill::fill(g, &state.grads, 0.0)?,
-            fill::fill(g, &state.dweights, 0.0)?,
-        ];
-        let train_noise = vec![
-            rng::uniform(g, &state.rng, &noise, TRAIN_NOISE_STREAM)?,
-            rng::advance(g, &state.rng)?,
-        ];
-        let eval_noise = HashMap::from([
-            (false, vec![fill::fill(g, &noise, 0.5)?]),
-            (
-                true,
-                vec![
-                    rng::uniform(g, &eval_rng, &noise, 0)?,
-                    rng::advance(g, &eval_rng)?,
-                ],
-            ),
-        ]);
         let preprocess = vec![logit::forward(g, &pixels, &noise, &vals[0], &logdet_pre)?];
-
-        let mut weights = Vec::new();
-        let mut weight_grads = Vec::new();
-        for conv in &state.layout.convs {
-            let p = &conv.prefix;
-            let (v, gg) = (
-                state.param(&format!("{p}.v"))?,
-                state.param(&format!("{p}.g"))?,
-            );
-            weights.push(weight_norm::forward(g, &v, &gg, &state.weight(p)?)?);
-            weight_grads.push(weight_norm::backward(
-                g,
-                &v,
-                &gg,
-                &state.dweight(p)?,
-                &state.grad(&format!("{p}.v"))?,
-                &state.grad(&format!("{p}.g"))?,
-            )?);
-        }
+        let weights = state
+            .layout
+            .convs
+            .iter()
+            .map(|conv| {
+                let p = &conv.prefix;
+                let (v, gg) = (
+                    state.param(&format!("{p}.v"))?,
+                    state.param(&format!("{p}.g"))?,
+                );
+                weight_norm::forward(g, &v, &gg, &state.weight(p)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
 
         let latent_of = |layer: &GpuLayer, set: &[Tensor]| match layer {
             GpuLayer::FactorOut { latent } => Some(set[*latent].clone()),
             _ => None,
         };
-        let mut forward_train = Vec::new();
         let mut forward_eval = Vec::new();
         for (l, layer) in gpu_layers.iter().enumerate() {
             let z = latent_of(layer, &latents);
-            forward_train.extend(layer.forward(
-                g,
-                Stage::Train,
-                &vals[l],
-                &vals[l + 1],
-                &logdet_flow,
-                z.as_ref(),
-            )?);
             forward_eval.extend(layer.forward(
                 g,
                 Stage::Eval,
@@ -248,49 +219,6 @@ impl Plan {
             .map(|z| normal::log_density(g, z, &logp_z))
             .collect::<Result<Vec<_>>>()?;
 
-        let mut backward = latents
-            .iter()
-            .zip(&dlatents)
-            .map(|(z, dz)| {
-                normal::log_density_backward(g, z, &minus_mean, dz, crate::ops::GradMode::Write)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for (l, layer) in gpu_layers.iter().enumerate().rev() {
-            let dz = latent_of(layer, &dlatents);
-            if memory == Memory::Recompute {
-                let z = latent_of(layer, &latents);
-                backward.extend(layer.inverse(
-                    g,
-                    Stage::Replay,
-                    &vals[l + 1],
-                    &vals[l],
-                    z.as_ref(),
-                )?);
-            }
-            let recompute_net = memory == Memory::Store;
-            backward.extend(layer.backward(
-                g,
-                &vals[l],
-                &grads[l + 1],
-                &grads[l],
-                &minus_mean,
-                dz.as_ref(),
-                recompute_net,
-            )?);
-        }
-        backward.extend(weight_grads);
-
-        let optimizer = vec![adam::adam_step(
-            g,
-            &state.params,
-            &state.grads,
-            &state.adam_m,
-            &state.adam_v,
-            &state.l2,
-            &state.adam_state,
-            adam_config,
-        )?];
-
         let mut inverse_eval = Vec::new();
         for (l, layer) in gpu_layers.iter().enumerate().rev() {
             let z = latent_of(layer, &latents);
@@ -304,6 +232,90 @@ impl Plan {
         }
         inverse_eval.push(logit::inverse(g, &vals[0], &images)?);
 
+        let mut train = TrainingOps::default();
+        if let Some((_, adam_config)) = training {
+            let dlatents = latents
+                .iter()
+                .map(|z| g.empty(z.shape().clone()))
+                .collect::<Result<Vec<_>>>()?;
+            let grads = boundaries(dlatents.last().expect("a flow has a latent"))?;
+            // d(loss)/d(logp_z[n]) = d(loss)/d(logdet[n]) = -1/N for the batch-mean NLL.
+            let minus_mean = g.upload([n], &vec![-1.0 / n as f32; n])?;
+            train.zero_grads = vec![
+                fill::fill(g, &state.grads, 0.0)?,
+                fill::fill(g, &state.dweights, 0.0)?,
+            ];
+            train.noise = vec![
+                rng::uniform(g, &state.rng, &noise, TRAIN_NOISE_STREAM)?,
+                rng::advance(g, &state.rng)?,
+            ];
+            for (l, layer) in gpu_layers.iter().enumerate() {
+                let z = latent_of(layer, &latents);
+                train.forward.extend(layer.forward(
+                    g,
+                    Stage::Train,
+                    &vals[l],
+                    &vals[l + 1],
+                    &logdet_flow,
+                    z.as_ref(),
+                )?);
+            }
+            for (z, dz) in latents.iter().zip(&dlatents) {
+                train.backward.push(normal::log_density_backward(
+                    g,
+                    z,
+                    &minus_mean,
+                    dz,
+                    crate::ops::GradMode::Write,
+                )?);
+            }
+            for (l, layer) in gpu_layers.iter().enumerate().rev() {
+                if memory == Memory::Recompute {
+                    let z = latent_of(layer, &latents);
+                    train.backward.extend(layer.inverse(
+                        g,
+                        Stage::Replay,
+                        &vals[l + 1],
+                        &vals[l],
+                        z.as_ref(),
+                    )?);
+                }
+                let dz = latent_of(layer, &dlatents);
+                let recompute_net = memory == Memory::Store;
+                train.backward.extend(layer.backward(
+                    g,
+                    &vals[l],
+                    &grads[l + 1],
+                    &grads[l],
+                    &minus_mean,
+                    dz.as_ref(),
+                    recompute_net,
+                )?);
+            }
+            for conv in &state.layout.convs {
+                let p = &conv.prefix;
+                train.backward.push(weight_norm::backward(
+                    g,
+                    &state.param(&format!("{p}.v"))?,
+                    &state.param(&format!("{p}.g"))?,
+                    &state.dweight(p)?,
+                    &state.grad(&format!("{p}.v"))?,
+                    &state.grad(&format!("{p}.g"))?,
+                )?);
+            }
+            train.optimizer = vec![adam::adam_step(
+                g,
+                &state.params,
+                &state.grads,
+                &state.adam_m,
+                &state.adam_v,
+                &state.l2,
+                &state.adam_state,
+                adam_config,
+            )?];
+            train.optimizer_state = Some(state.adam_state.clone());
+        }
+
         Ok(Plan {
             dim: config.dim(),
             batch,
@@ -311,36 +323,22 @@ impl Plan {
             pixels,
             noise,
             vals,
-            grads,
             latents,
-            dlatents,
             stats,
             stats_stride: stride,
             images,
-            eval_rng,
             sample_rng,
+            draws: Mutex::new(HashMap::new()),
             layers: gpu_layers,
             zero_stats,
-            zero_grads,
-            train_noise,
-            eval_noise,
             preprocess,
             weights,
-            forward_train,
             forward_eval,
             prior,
-            backward,
-            optimizer,
             inverse_eval,
+            train,
             gpu,
         })
-    }
-
-    /// Restarts the evaluation-noise generator: an evaluation pass over a dataset that
-    /// starts here draws the same noise every time (the fixed-seed test bits/dim).
-    pub fn seed_eval_noise(&self, seed: u64) -> Result<()> {
-        self.gpu
-            .write(&self.eval_rng, &rng::RngState::new(seed).to_words())
     }
 
     /// Restarts the latent generator of [`Plan::sample`].
@@ -371,15 +369,14 @@ impl Plan {
         self.memory
     }
 
-    /// One submission: `uploads`, then the op groups in order, then (when `stats`) the
-    /// per-sample statistics read back.
+    /// One submission: `uploads`, then the op groups in order, then `downloads` read back.
     fn record(
         &self,
         uploads: &[(&Tensor, &[f32])],
         groups: &[&[Op]],
-        stats: bool,
-    ) -> Result<Option<BatchStats>> {
-        let all = self.gpu.submit(
+        downloads: &[&Tensor],
+    ) -> Result<Vec<Vec<f32>>> {
+        self.gpu.submit(
             uploads,
             |pass| {
                 groups
@@ -387,81 +384,85 @@ impl Plan {
                     .flat_map(|g| g.iter())
                     .for_each(|op| op.encode(pass))
             },
-            stats.then_some(&self.stats),
-        )?;
-        Ok(all.map(|all| {
-            let part =
-                |k: usize| all[k * self.stats_stride..k * self.stats_stride + self.batch].to_vec();
-            BatchStats {
-                logp_z: part(0),
-                logdet_flow: part(1),
-                logdet_pre: part(2),
-            }
-        }))
+            downloads,
+        )
+    }
+
+    fn unpack_stats(&self, all: &[f32]) -> BatchStats {
+        let part =
+            |k: usize| all[k * self.stats_stride..k * self.stats_stride + self.batch].to_vec();
+        BatchStats {
+            logp_z: part(0),
+            logdet_flow: part(1),
+            logdet_pre: part(2),
+        }
     }
 
     fn record_stats(&self, uploads: &[(&Tensor, &[f32])], groups: &[&[Op]]) -> Result<BatchStats> {
-        Ok(self
-            .record(uploads, groups, true)?
-            .expect("statistics were asked for"))
+        let all = self.record(uploads, groups, &[&self.stats])?;
+        Ok(self.unpack_stats(&all[0]))
+    }
+
+    fn training_ops(&self) -> Result<&TrainingOps> {
+        match self.train.optimizer_state {
+            Some(_) => Ok(&self.train),
+            None => Err(Error::Config(
+                "this plan was built for inference: it cannot train".into(),
+            )),
+        }
     }
 
     /// One training step on a batch of pixels (0..255, NCHW, exactly `batch` images):
     /// fresh dequantisation noise, forward, backward, Adam, in one submission that also
-    /// uploads the batch and reads back the step's statistics (the loss before the update).
-    pub fn train_step(&self, pixels: &[f32]) -> Result<BatchStats> {
-        self.record_stats(
+    /// uploads the batch and reads back the step's statistics (the loss before the update)
+    /// and the optimizer's state after it.
+    pub fn train_step(&self, pixels: &[f32]) -> Result<(BatchStats, OptimState)> {
+        let t = self.training_ops()?;
+        let state = t
+            .optimizer_state
+            .as_ref()
+            .expect("training plans hold the optimizer state");
+        let all = self.record(
             &[(&self.pixels, pixels)],
             &[
                 &self.zero_stats,
-                &self.zero_grads,
-                &self.train_noise,
+                &t.zero_grads,
+                &t.noise,
                 &self.preprocess,
                 &self.weights,
-                &self.forward_train,
+                &t.forward,
                 &self.prior,
-                &self.backward,
-                &self.optimizer,
+                &t.backward,
+                &t.optimizer,
             ],
-        )
+            &[&self.stats, state],
+        )?;
+        Ok((self.unpack_stats(&all[0]), OptimState::from_words(&all[1])?))
     }
 
     /// Forward and backward only (no update), leaving the gradients in the model's
     /// gradient arena, with the given dequantisation noise u (or the plan's last noise).
     pub fn gradients(&self, pixels: &[f32], noise: Option<&[f32]>) -> Result<BatchStats> {
+        let t = self.training_ops()?;
         let mut uploads = vec![(&self.pixels, pixels)];
         uploads.extend(noise.map(|u| (&self.noise, u)));
         self.record_stats(
             &uploads,
             &[
                 &self.zero_stats,
-                &self.zero_grads,
+                &t.zero_grads,
                 &self.preprocess,
                 &self.weights,
-                &self.forward_train,
+                &t.forward,
                 &self.prior,
-                &self.backward,
+                &t.backward,
             ],
         )
     }
 
-    /// Log-likelihood terms of a batch of pixels in evaluation mode.
-    pub fn evaluate(&self, pixels: &[f32], noise: EvalNoise) -> Result<BatchStats> {
-        self.record_stats(
-            &[(&self.pixels, pixels)],
-            &[
-                &self.zero_stats,
-                &self.eval_noise[&(noise == EvalNoise::Seeded)],
-                &self.preprocess,
-                &self.weights,
-                &self.forward_eval,
-                &self.prior,
-            ],
-        )
-    }
-
-    /// Evaluation with explicit dequantisation noise u (same shape as the pixels).
-    pub fn evaluate_with_noise(&self, pixels: &[f32], noise: &[f32]) -> Result<BatchStats> {
+    /// Log-likelihood terms of a batch of pixels in evaluation mode, with dequantisation
+    /// noise u (same shape as the pixels; see `train::evaluate` for the standard choices).
+    pub fn evaluate(&self, pixels: &[f32], noise: &[f32]) -> Result<BatchStats> {
         self.record_stats(
             &[(&self.pixels, pixels), (&self.noise, noise)],
             &[
@@ -490,37 +491,36 @@ impl Plan {
 
     /// Latents z -> images in [0, 1] (evaluation mode), from the latent tensors as they are.
     pub fn decode(&self) -> Result<()> {
-        self.record(&[], &[&self.weights, &self.inverse_eval], false)
+        self.record(&[], &[&self.weights, &self.inverse_eval], &[])
             .map(|_| ())
     }
 
-    /// Draws latents N(0, T^2) from `sample_rng` and decodes them into `self.images`.
+    /// Draws latents N(0, T^2) from the sampling generator and decodes them into the
+    /// images tensor. The draw ops are built once per temperature.
     pub fn sample(&self, temperature: f32) -> Result<()> {
-        let g = &*self.gpu;
-        let mut draw = Vec::new();
-        for (k, z) in self.latents.iter().enumerate() {
-            draw.push(rng::normal(g, &self.sample_rng, z, k as u32, temperature)?);
-        }
-        draw.push(rng::advance(g, &self.sample_rng)?);
-        self.record(&[], &[&draw, &self.weights, &self.inverse_eval], false)
+        let mut draws = self.draws.lock().unwrap();
+        let draw = match draws.entry(temperature.to_bits()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let g = &*self.gpu;
+                let mut ops = Vec::new();
+                for (k, z) in self.latents.iter().enumerate() {
+                    ops.push(rng::normal(g, &self.sample_rng, z, k as u32, temperature)?);
+                }
+                ops.push(rng::advance(g, &self.sample_rng)?);
+                e.insert(ops)
+            }
+        };
+        self.record(&[], &[draw, &self.weights, &self.inverse_eval], &[])
             .map(|_| ())
     }
 
-    /// The inputs of every layer (vals[0] is the logit output) as the last pass left them.
+    /// The input of layer l (vals[0] is the logit output) as the last pass left it.
     pub fn layer_input(&self, l: usize) -> &Tensor {
         &self.vals[l]
     }
 
     pub fn layer_count(&self) -> usize {
         self.layers.len()
-    }
-
-    /// The gradient wrt the logit output from the last backward pass.
-    pub fn input_gradient(&self) -> &Tensor {
-        &self.grads[0]
-    }
-
-    pub fn latent_gradients(&self) -> &[Tensor] {
-        &self.dlatents
     }
 }

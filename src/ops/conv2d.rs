@@ -336,7 +336,8 @@ fn weight_grad(
     let rows_per_chunk = rows.div_ceil(wanted);
     let chunks = rows.div_ceil(rows_per_chunk);
     let per_chunk = s.cout * s.cin * kk;
-    let partial = gpu.empty([chunks, per_chunk])?;
+    // Written and reduced within this op's own dispatches: one buffer serves every conv.
+    let partial = gpu.scratch([chunks, per_chunk])?;
     let params = Params {
         cin: s.cin as u32,
         cout: s.cout as u32,

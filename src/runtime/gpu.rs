@@ -46,6 +46,8 @@ pub struct Gpu {
     pub kernels: KernelFamily,
     pool: Arc<BufferPool>,
     cache: KernelCache,
+    /// Scratch tensors shared by every op that asks for the same shape (see [`Gpu::scratch`]).
+    scratch: std::sync::Mutex<std::collections::HashMap<Shape, Tensor>>,
     /// Upload staging; its chunks are reused once the GPU has consumed them.
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
 }
@@ -84,6 +86,7 @@ impl Gpu {
             std::sync::Mutex::new(wgpu::util::StagingBelt::new(device.clone(), STAGING_CHUNK));
         Arc::new(Gpu {
             belt,
+            scratch: Default::default(),
             kernels: KernelFamily::for_adapter(&info),
             device,
             queue,
@@ -112,6 +115,21 @@ impl Gpu {
         Ok(Tensor::new(self.pool.clone(), id, buffer, shape))
     }
 
+    /// A scratch tensor shared with every other op that asks for this shape: for values an
+    /// op writes and consumes within its own dispatches (dispatches run one after another,
+    /// so ops never see each other's scratch). Saves memory that would otherwise grow
+    /// with the number of layers.
+    pub fn scratch(&self, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
+        let mut all = self.scratch.lock().unwrap();
+        if let Some(t) = all.get(&shape) {
+            return Ok(t.clone());
+        }
+        let t = self.empty(shape.clone())?;
+        all.insert(shape, t.clone());
+        Ok(t)
+    }
+
     pub fn zeros(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let t = self.empty(shape)?;
         let mut enc = self.device.create_command_encoder(&Default::default());
@@ -138,27 +156,25 @@ impl Gpu {
     }
 
     pub fn write(&self, t: &Tensor, data: &[f32]) -> Result<()> {
-        self.submit(&[(t, data)], |_| {}, None).map(|_| ())
+        self.submit(&[(t, data)], |_| {}, &[]).map(|_| ())
     }
 
     /// Copies a tensor back to the CPU, after all work submitted before.
     pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
-        Ok(self
-            .submit(&[], |_| {}, Some(t))?
-            .expect("a download was asked for"))
+        Ok(self.submit(&[], |_| {}, &[t])?.remove(0))
     }
 
     /// One submission: `uploads` copied in through the staging belt, `record` as one
-    /// compute pass, then `download` copied into a pooled readback buffer; returns the
-    /// downloaded values (waiting for the GPU) when one was asked for. After warm-up this
-    /// creates no buffers, so a training step can upload its batch and read its loss
-    /// in the same submission.
+    /// compute pass, then each of `downloads` copied into a pooled readback buffer;
+    /// returns the downloaded values (waiting for the GPU when there are any). After
+    /// warm-up this creates no buffers, so a training step can upload its batch and read
+    /// its loss in the same submission.
     pub fn submit(
         &self,
         uploads: &[(&Tensor, &[f32])],
         record: impl FnOnce(&mut wgpu::ComputePass<'_>),
-        download: Option<&Tensor>,
-    ) -> Result<Option<Vec<f32>>> {
+        downloads: &[&Tensor],
+    ) -> Result<Vec<Vec<f32>>> {
         for (t, data) in uploads {
             if t.numel() != data.len() {
                 return shape_err(
@@ -181,34 +197,45 @@ impl Gpu {
         }
         belt.finish();
         record(&mut enc.begin_compute_pass(&Default::default()));
-        let readback = download.map(|t| {
-            let buffer = self.pool.take_readback(&self.device, t.bytes());
-            enc.copy_buffer_to_buffer(t.buffer(), t.offset() as u64 * 4, &buffer, 0, t.bytes());
-            (buffer, t.bytes())
-        });
+        let readbacks: Vec<(wgpu::Buffer, u64)> = downloads
+            .iter()
+            .map(|t| {
+                let buffer = self.pool.take_readback(&self.device, t.bytes());
+                enc.copy_buffer_to_buffer(t.buffer(), t.offset() as u64 * 4, &buffer, 0, t.bytes());
+                (buffer, t.bytes())
+            })
+            .collect();
         self.queue.submit([enc.finish()]);
         belt.recall();
         drop(belt);
-        let Some((buffer, bytes)) = readback else {
-            return Ok(None);
-        };
+        if readbacks.is_empty() {
+            return Ok(Vec::new());
+        }
         let (tx, rx) = std::sync::mpsc::channel();
-        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
-            let _ = tx.send(r);
-        });
+        for (buffer, bytes) in &readbacks {
+            let tx = tx.clone();
+            buffer.map_async(wgpu::MapMode::Read, ..*bytes, move |r| {
+                let _ = tx.send(r);
+            });
+        }
         self.wait()?;
-        rx.recv()
-            .map_err(|e| Error::Gpu(e.to_string()))?
-            .map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
-        let out = {
-            let view = buffer
-                .get_mapped_range(..bytes)
-                .map_err(|e| Error::Gpu(format!("{e:?}")))?;
-            bytemuck::cast_slice(&view).to_vec()
-        };
-        buffer.unmap();
-        self.pool.give_back_readback(buffer);
-        Ok(Some(out))
+        for _ in &readbacks {
+            rx.recv()
+                .map_err(|e| Error::Gpu(e.to_string()))?
+                .map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
+        }
+        let mut out = Vec::with_capacity(readbacks.len());
+        for (buffer, bytes) in readbacks {
+            {
+                let view = buffer
+                    .get_mapped_range(..bytes)
+                    .map_err(|e| Error::Gpu(format!("{e:?}")))?;
+                out.push(bytemuck::cast_slice(&view).to_vec());
+            }
+            buffer.unmap();
+            self.pool.give_back_readback(buffer);
+        }
+        Ok(out)
     }
 
     /// Blocks until the queue is idle.
@@ -271,7 +298,7 @@ impl Gpu {
 
     /// Records `record` into one compute pass and submits it as one command buffer.
     pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        self.submit(&[], record, None)
+        self.submit(&[], record, &[])
             .expect("a submission without transfers cannot fail");
     }
 

@@ -3,5 +3,5 @@
 pub mod evaluate;
 pub mod trainer;
 
-pub use evaluate::{EVAL_SEED, Evaluation, evaluate};
+pub use evaluate::{EVAL_SEED, EvalNoise, Evaluation, eval_noise, evaluate};
 pub use trainer::{Event, Finish, Position, Settings, Trainer};

@@ -13,12 +13,13 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::evaluate::EvalNoise;
 use super::evaluate::{Evaluation, evaluate};
 use crate::checkpoint::{self, Checkpoint};
 use crate::data::DataSplit;
 use crate::error::{Error, Result};
 use crate::grid::save_grid;
-use crate::model::plan::{EvalNoise, Memory, Plan};
+use crate::model::plan::{Memory, Plan};
 use crate::model::state::ModelState;
 use crate::ops::adam::AdamConfig;
 
@@ -38,6 +39,13 @@ pub struct Settings {
     /// Samples in the per-epoch grid, and their temperature.
     pub samples: usize,
     pub temperature: f32,
+    /// The dataset's path as given (None: the bundled MNIST subset), so that a resumed
+    /// run reads the same data.
+    #[serde(default)]
+    pub data: Option<PathBuf>,
+    /// The number of training images, checked on resume (0: unknown).
+    #[serde(default)]
+    pub train_images: usize,
 }
 
 /// Where a run stands: `batch` batches of epoch `epoch` done, `step` steps in all.
@@ -59,9 +67,10 @@ pub enum Event<'a> {
         bits_per_dim: f64,
         images_per_second: f64,
     },
+    /// `train_bits_per_dim` averages the epoch's steps run in this process (None if none).
     Epoch {
         epoch: u64,
-        train_bits_per_dim: f64,
+        train_bits_per_dim: Option<f64>,
         test: Option<Evaluation>,
         seconds: f64,
     },
@@ -150,7 +159,7 @@ impl Trainer {
     pub fn resume(
         gpu: Arc<crate::Gpu>,
         out: &Path,
-        data: impl FnOnce(&crate::model::ModelConfig) -> Result<DataSplit>,
+        data: impl FnOnce(&crate::model::ModelConfig, Option<&Path>) -> Result<DataSplit>,
     ) -> Result<Trainer> {
         let path = out.join(CHECKPOINT_FILE);
         let ckpt = checkpoint::load(&path)?;
@@ -159,8 +168,8 @@ impl Trainer {
             detail: e.to_string(),
         };
         let state = ModelState::from_checkpoint(gpu, &ckpt).map_err(in_file)?;
-        let data = data(&state.config)?;
         let settings: Settings = meta_json(&ckpt, META_SETTINGS).map_err(in_file)?;
+        let data = data(&state.config, settings.data.as_deref())?;
         let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
         Trainer::new(state, data, settings, position, out)
     }
@@ -210,12 +219,14 @@ impl Trainer {
                 self.data
                     .train
                     .batch(&order[first..first + batch], &mut pixels);
-                let stats = self.plan.train_step(&pixels)?;
+                let (stats, optimizer) = self.plan.train_step(&pixels)?;
                 let bpd = stats.mean_bits_per_dim(batch, self.plan.dim);
-                if !bpd.is_finite() {
+                // A finite loss with a non-finite gradient still poisons the update.
+                if !bpd.is_finite() || !optimizer.grad_norm.is_finite() {
                     return Err(Error::Training(format!(
-                        "the loss became {bpd} at step {} (epoch {}, batch {}); stopped without saving, \
-                         the last good checkpoint is {}",
+                        "the loss became {bpd} (gradient norm {}) at step {} (epoch {}, batch {}); \
+                         stopped without saving, the last good checkpoint is {}",
+                        optimizer.grad_norm,
                         self.position.step + 1,
                         self.position.epoch,
                         self.position.batch,
@@ -248,11 +259,15 @@ impl Trainer {
             let epoch = self.position.epoch;
             self.position.epoch += 1;
             self.position.batch = 0;
+            // Saved before the evaluation and the samples, so a failure there loses no steps.
+            let path = self.save()?;
+            on_event(Event::Checkpoint { path: &path });
             let test = match &self.data.test {
                 Some(test) => Some(evaluate(&self.plan, test, EvalNoise::Seeded)?),
                 None => None,
             };
-            let train_bpd = bpd_sum / bpd_count.max(1) as f64;
+            // Null after a resume that began at this epoch's end: no step ran in it.
+            let train_bpd = (bpd_count > 0).then(|| bpd_sum / bpd_count as f64);
             self.write_samples(epoch)?;
             self.log(json!({
                 "epoch_done": epoch, "step": self.position.step, "train_bpd": train_bpd,
@@ -264,8 +279,6 @@ impl Trainer {
                 test,
                 seconds: epoch_start.elapsed().as_secs_f64(),
             });
-            let path = self.save()?;
-            on_event(Event::Checkpoint { path: &path });
         }
         let path = self.save()?;
         on_event(Event::Checkpoint { path: &path });

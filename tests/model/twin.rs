@@ -49,7 +49,7 @@ fn check_log_likelihood(preset: &str, n: usize) {
     let d = state.config.dim();
     let b = batch(n, d, 32);
     let plan = plan(&state, n, Memory::Recompute);
-    let gpu_stats = plan.evaluate_with_noise(&b.pixels, &b.noise).unwrap();
+    let gpu_stats = plan.evaluate(&b.pixels, &b.noise).unwrap();
     let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), n, NormMode::Eval);
     let got: Vec<f64> = (0..n).map(|i| gpu_stats.nll(i, d)).collect();
     assert_close(

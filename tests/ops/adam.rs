@@ -241,3 +241,26 @@ fn wrong_lengths_and_aliasing_are_errors_naming_the_op() {
     );
     assert!(OptimState::from_words(&[0.0; 3]).is_err());
 }
+
+#[test]
+fn a_non_finite_gradient_leaves_the_parameters_finite_and_reports_the_norm() {
+    let gpu = gpu();
+    let config = AdamConfig::default();
+    let mut a = Arenas::new(&gpu, 65, 9);
+    let op = a.op(&gpu, &config);
+    a.step(&gpu, &op, &config, &vec![0.5; 65]);
+    let before = download(&gpu, &a.gpu_params);
+    let mut poisoned = vec![0.5; 65];
+    poisoned[7] = f64::NAN;
+    gpu.write(&a.gpu_grads, &narrow(&poisoned)).unwrap();
+    gpu.run(|p| op.encode(p));
+    let state = OptimState::read(&gpu, &a.state).unwrap();
+    assert!(state.grad_norm.is_nan() && state.clip == 0.0, "{state:?}");
+    let after = download(&gpu, &a.gpu_params);
+    assert!(
+        after.iter().all(|p| p.is_finite()),
+        "a NaN gradient reached the parameters"
+    );
+    // With the gradient skipped, only the moments' momentum moves the parameters.
+    assert!(after.iter().zip(&before).all(|(x, y)| (x - y).abs() < 2e-3));
+}
