@@ -72,7 +72,6 @@ pub struct Plan {
     sample_rng: Tensor,
     /// Latent draws, built on first use for each temperature.
     draws: Mutex<HashMap<u32, Vec<Op>>>,
-    layers: Vec<GpuLayer>,
     zero_stats: Vec<Op>,
     preprocess: Vec<Op>,
     weights: Vec<Op>,
@@ -329,7 +328,6 @@ impl Plan {
             images,
             sample_rng,
             draws: Mutex::new(HashMap::new()),
-            layers: gpu_layers,
             zero_stats,
             preprocess,
             weights,
@@ -513,14 +511,5 @@ impl Plan {
         };
         self.record(&[], &[draw, &self.weights, &self.inverse_eval], &[])
             .map(|_| ())
-    }
-
-    /// The input of layer l (vals[0] is the logit output) as the last pass left it.
-    pub fn layer_input(&self, l: usize) -> &Tensor {
-        &self.vals[l]
-    }
-
-    pub fn layer_count(&self) -> usize {
-        self.layers.len()
     }
 }

@@ -38,10 +38,6 @@ impl Op {
     pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
         self.dispatches.iter().for_each(|d| d.encode(pass));
     }
-
-    pub fn dispatch_count(&self) -> usize {
-        self.dispatches.len()
-    }
 }
 
 /// Whether a backward op adds its input gradient into the destination (the destination

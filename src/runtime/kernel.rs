@@ -114,10 +114,6 @@ impl Dispatch {
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
     }
-
-    pub fn workgroups(&self) -> [u32; 3] {
-        self.workgroups
-    }
 }
 
 /// Workgroup counts covering `invocations` invocations of `wg` each; the grid folds into
