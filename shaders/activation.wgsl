@@ -1,6 +1,5 @@
 // Elementwise activations and the residual add, forward and backward.
 //   relu:        y = max(x, 0)                 dx = dy * (x > 0)
-//   tanh:        y = tanh(x)                   dx = dy * (1 - y^2)
 //   scale_tanh:  y[n,c,...] = scale[c] * tanh(x)   (per-channel scale, the coupling's s)
 //                dx = dy * scale[c] * (1 - tanh(x)^2);  dscale[c] += sum dy * tanh(x)
 //   add:         y = a + b (residual);  its backward is the identity, done by callers.
@@ -42,21 +41,6 @@ fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let i = flat_id(gid, nwg);
     if (i >= p.n) { return; }
     store_grad(i, select(0.0, dy[i], x[i] > 0.0));
-}
-
-@compute @workgroup_size(WG)
-fn tanh_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= p.n) { return; }
-    y[i] = tanh(x[i]);
-}
-
-@compute @workgroup_size(WG)
-fn tanh_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= p.n) { return; }
-    let t = tanh(x[i]);
-    store_grad(i, dy[i] * (1.0 - t * t));
 }
 
 @compute @workgroup_size(WG)

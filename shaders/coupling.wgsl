@@ -15,7 +15,7 @@
 //   masked_input_forward:  the network's input: b * x (checkerboard, x's shape) or the kept
 //                          half (channel, [N, C/2, H, W])
 //   masked_input_backward: adds the gradient of that input into dx at the kept elements
-// The forward runs one workgroup per sample to fuse the log-det sum (see reduce.wgsl);
+// The forward runs one workgroup per sample to fuse the log-det sum (`workgroup_sum` in prelude.wgsl);
 // the others run one invocation per element of x.
 
 struct Params {

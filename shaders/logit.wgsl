@@ -7,7 +7,7 @@
 //                   written or added when p.accumulate == 1
 //   logit_inverse:  x = clamp((sigmoid(y) - alpha) / (1 - 2 alpha), 0, 1), for sampling
 // For q in [alpha, 1 - alpha] the f32 logs are well conditioned. The forward runs one
-// workgroup per sample (see reduce.wgsl for the reduction).
+// workgroup per sample (`workgroup_sum` in prelude.wgsl reduces it).
 
 struct Params {
     samples: u32,    // N

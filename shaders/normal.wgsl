@@ -1,7 +1,7 @@
 // Standard normal log-density per sample, the flow's prior.
 //   normal_log_density:  logp[n] += sum_i (-0.5 z_i^2 - 0.5 ln(2 pi)) over z[n, ...]
 //   normal_backward:     dz = -z * dlogp[n], written or added when p.accumulate == 1
-// The forward runs one workgroup per sample (see reduce.wgsl for the reduction); it sums
+// The forward runs one workgroup per sample (`workgroup_sum` in prelude.wgsl reduces it); it sums
 // z^2 (all terms positive, no cancellation) and applies the constants once per sample.
 
 struct Params {

@@ -64,11 +64,6 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], atol: f64, rtol: f64)
     assert!(c.mismatches == 0, "{}", c.report);
 }
 
-/// Same as [`assert_close`] for f32 GPU output against f64 reference values.
-pub fn assert_close_f32(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64) {
-    assert_close(what, &widen(got), want, atol, rtol);
-}
-
 pub fn widen(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
 }

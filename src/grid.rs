@@ -6,6 +6,11 @@ use image::{GrayImage, RgbImage};
 
 use crate::error::{Error, Result};
 
+/// Columns of a near-square grid of `n` images: ceil(sqrt(n)).
+pub fn grid_columns(n: usize) -> usize {
+    (n as f64).sqrt().ceil() as usize
+}
+
 /// Saves `n` images of `channels x height x width` (values in [0, 1], NCHW) as a grid
 /// with `columns` per row and a 1-pixel gap. Grayscale for 1 channel, RGB for 3.
 pub fn save_grid(

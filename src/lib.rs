@@ -3,9 +3,17 @@
 //! - [`runtime`]: adapter, device, tensors, buffer pool, kernel dispatch.
 //! - [`ops`]: one GPU op per file (shader in `shaders/`), forward and backward.
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
-//! - [`check`]: comparison and finite-difference helpers.
+//! - [`philox`]: the Philox4x32-10 generator on the CPU (initialisation, evaluation
+//!   noise; also the twin of the GPU generator).
+//! - [`check`]: comparison and finite-difference helpers for tests and benchmarks.
 //! - [`checkpoint`]: named f32 tensors and metadata saved to and loaded from safetensors files.
 //! - [`data`]: MNIST, CIFAR-10 and image-folder datasets, batches, epoch order.
+//! - [`model`]: the Real NVP flow on the GPU: config, parameters, plans, and the
+//!   interactive API ([`model::Model`], `Plan::sample_images`, `encode`, `score`, ...).
+//! - [`train`]: the training loop and dataset evaluation.
+//! - [`grid`]: PNG grids of images.
+//! - [`bench`]: benchmarks printing JSON lines.
+//! - [`cli`]: the `realnvp` command line, a thin layer over the above.
 
 pub mod bench;
 pub mod check;
@@ -17,6 +25,7 @@ pub mod error;
 pub mod grid;
 pub mod model;
 pub mod ops;
+pub mod philox;
 pub mod runtime;
 pub mod train;
 

@@ -188,3 +188,188 @@ fn bad_input_gives_clear_errors() {
         "{err}"
     );
 }
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+fn train_bpd_of_step(run: &str, step: u64) -> f64 {
+    let metrics = std::fs::read_to_string(Path::new(run).join("metrics.jsonl")).unwrap();
+    json_lines(&metrics)
+        .into_iter()
+        .find(|v| v["step"] == step && v.get("epoch_done").is_none())
+        .and_then(|v| v["train_bpd"].as_f64())
+        .unwrap_or_else(|| panic!("no step {step} in {run}"))
+}
+
+#[test]
+fn score_export_and_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = d("run");
+    ok(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "10",
+        "--samples",
+        "0",
+        "--out",
+        &run,
+    ]);
+    let ckpt = d("run/checkpoint.safetensors");
+
+    // score: one line per test image whose mean is eval's figure, and whose parts add up.
+    let eval = json_lines(&ok(&["eval", "--checkpoint", &ckpt]))[0].clone();
+    let scores = json_lines(&ok(&["score", "--checkpoint", &ckpt]));
+    assert_eq!(scores.len(), 500);
+    let bpd = |v: &serde_json::Value| v["bits_per_dim"].as_f64().unwrap();
+    let mean = scores.iter().map(bpd).sum::<f64>() / scores.len() as f64;
+    let want = eval["bits_per_dim"].as_f64().unwrap();
+    assert!(
+        (mean - want).abs() < 1e-9,
+        "score mean {mean} vs eval {want}"
+    );
+    for (i, s) in scores.iter().enumerate() {
+        assert_eq!(s["index"], i);
+        let scales = s["per_scale_bits_per_dim"].as_array().unwrap();
+        assert_eq!(scales.len(), 2, "the tiny preset has 2 scales");
+        let parts = s["preprocessing_bits_per_dim"].as_f64().unwrap()
+            + scales
+                .iter()
+                .map(|p| p["latent"].as_f64().unwrap() + p["logdet"].as_f64().unwrap())
+                .sum::<f64>();
+        assert!((parts - bpd(s)).abs() < 1e-9, "image {i}: parts {parts}");
+        let nats = s["nats"].as_f64().unwrap();
+        assert!((nats / (64.0 * std::f64::consts::LN_2) - bpd(s)).abs() < 1e-9);
+    }
+    // A score does not depend on the batch the image ran in.
+    let few = json_lines(&ok(&[
+        "score",
+        "--checkpoint",
+        &ckpt,
+        "--count",
+        "3",
+        "--batch",
+        "2",
+    ]));
+    for (a, b) in few.iter().zip(&scores) {
+        assert!((bpd(a) - bpd(b)).abs() < 1e-6, "{a} vs {b}");
+    }
+    let png = d("digit.png");
+    image::GrayImage::from_fn(8, 8, |x, y| image::Luma([((x * 30 + y * 7) % 256) as u8]))
+        .save(&png)
+        .unwrap();
+    let file = json_lines(&ok(&["score", "--checkpoint", &ckpt, "--images", &png]));
+    assert_eq!(file.len(), 1);
+    assert_eq!(file[0]["file"], png.as_str());
+    assert!(bpd(&file[0]).is_finite());
+
+    // export: weights only, smaller, and the same evaluation.
+    let weights = d("weights.safetensors");
+    ok(&["export", "--checkpoint", &ckpt, "--out", &weights]);
+    let size = |p: &str| std::fs::metadata(p).unwrap().len();
+    assert!(
+        size(&weights) * 2 < size(&ckpt),
+        "{} vs {}",
+        size(&weights),
+        size(&ckpt)
+    );
+    let from_weights = json_lines(&ok(&["eval", "--checkpoint", &weights]))[0].clone();
+    assert_eq!(from_weights["bits_per_dim"], eval["bits_per_dim"]);
+    assert_eq!(
+        json_lines(&ok(&["score", "--checkpoint", &weights, "--count", "3"]))[..],
+        scores[..3]
+    );
+    let out = realnvp(&["export", "--checkpoint", &ckpt, "--out", &ckpt]);
+    assert!(!out.status.success(), "export over its own input");
+
+    // A weights-only file cannot resume a run; it starts a new one with --init.
+    let copied = d("copied");
+    std::fs::create_dir(&copied).unwrap();
+    std::fs::copy(&weights, d("copied/checkpoint.safetensors")).unwrap();
+    let out = realnvp(&["train", "--resume", "--out", &copied]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("weights only") && err.contains("--init"),
+        "{err}"
+    );
+    let out = realnvp(&["train", "--init", &weights, "--preset", "tiny"]);
+    assert!(
+        !out.status.success(),
+        "--init takes the model from the file"
+    );
+    let run0 = d("run0");
+    ok(&[
+        "train",
+        "--init",
+        &weights,
+        "--steps",
+        "0",
+        "--samples",
+        "0",
+        "--out",
+        &run0,
+    ]);
+    let started = json_lines(&ok(&[
+        "eval",
+        "--checkpoint",
+        &d("run0/checkpoint.safetensors"),
+    ]));
+    assert_eq!(
+        started[0]["bits_per_dim"], eval["bits_per_dim"],
+        "--init starts from the file's weights"
+    );
+    let run2 = d("run2");
+    ok(&[
+        "train",
+        "--init",
+        &weights,
+        "--steps",
+        "1",
+        "--samples",
+        "0",
+        "--out",
+        &run2,
+    ]);
+    // Same seed, so the same first batch and noise as the fresh run: only the weights differ.
+    let (fresh, initialised) = (train_bpd_of_step(&run, 1), train_bpd_of_step(&run2, 1));
+    assert!(
+        initialised < fresh,
+        "a run from trained weights starts lower: {initialised} vs {fresh}"
+    );
+}
+
+#[test]
+fn resume_refuses_a_dataset_of_another_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = d("run");
+    ok(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "2",
+        "--samples",
+        "0",
+        "--out",
+        &run,
+    ]);
+    let folder = d("pngs");
+    std::fs::create_dir(&folder).unwrap();
+    for i in 0..20u32 {
+        image::GrayImage::from_fn(8, 8, |x, y| image::Luma([((x + y + i) * 13 % 256) as u8]))
+            .save(dir.path().join(format!("pngs/{i}.png")))
+            .unwrap();
+    }
+    let out = realnvp(&["train", "--resume", "--data", &folder, "--out", &run]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("3500") && err.contains("20"),
+        "{err}"
+    );
+}

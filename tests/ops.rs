@@ -13,7 +13,6 @@ mod ops {
     mod logit;
     mod matmul;
     mod normal;
-    mod reduce;
     mod rng;
     mod runtime;
     mod split;

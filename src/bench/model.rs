@@ -42,13 +42,11 @@ pub fn run(
     }
     let allocated_in_steps = gpu.pool_stats().buffers_created - buffers.buffers_created;
     let compiled_in_steps = gpu.pipelines_compiled() - pipelines;
-    plan.sample(0.7)?;
-    gpu.wait()?;
+    plan.sample_images(0, 0.7, config.batch)?;
     let mut sample_times = Vec::new();
-    for _ in 0..steps {
+    for seed in 0..steps {
         let t = Instant::now();
-        plan.sample(0.7)?;
-        plan.read_images()?;
+        plan.sample_images(seed as u64, 0.7, config.batch)?;
         sample_times.push(t.elapsed().as_secs_f64());
     }
     let step = median(step_times);

@@ -22,7 +22,7 @@
 
 mod format;
 mod load;
-pub mod replace;
+mod replace;
 mod save;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 
 pub use format::{FORMAT, VERSION};
 pub use load::load;
+pub use replace::replace_file;
 pub use save::save;
 
 /// Everything a checkpoint file holds.

@@ -6,12 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{latents_to_tensors, load_data, open, tensors_to_latents};
-use super::sample::image_shape;
+use super::common::{load_images, open};
 use crate::checkpoint::{self, Checkpoint, TensorData};
-use crate::data::folder;
-use crate::grid::save_grid;
-use crate::train::{EvalNoise, eval_noise};
+use crate::grid::{grid_columns, save_grid};
 
 #[derive(Args)]
 pub struct EncodeArgs {
@@ -31,43 +28,19 @@ pub struct EncodeArgs {
 }
 
 pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let loaded = open(adapter, &args.checkpoint, None)?;
-    let config = loaded.state.config.clone();
-    let data = if args.images.is_empty() {
-        let split = load_data(&config, args.data.as_deref())?;
-        split.test.unwrap_or(split.train)
-    } else {
-        folder::load_files(&args.images, config.channels, config.height, config.width)?
-    };
-    let count = if args.images.is_empty() {
-        args.count.min(data.len())
-    } else {
-        data.len()
-    };
-    anyhow::ensure!(count > 0, "nothing to encode");
-    let plan = &loaded.plan;
-    let mut z = Vec::new();
-    let mut pixels = Vec::new();
-    for start in (0..count).step_by(plan.batch) {
-        let real = (count - start).min(plan.batch);
-        let indices: Vec<usize> = (0..plan.batch).map(|i| start + i.min(real - 1)).collect();
-        data.batch(&indices, &mut pixels);
-        plan.evaluate(
-            &pixels,
-            &eval_noise(EvalNoise::Half, 0, plan.batch, plan.dim),
-        )?;
-        z.extend(tensors_to_latents(&config, &plan.read_latents()?, real));
-    }
-    let d = config.dim();
+    let model = open(adapter, &args.checkpoint, None)?;
+    let config = model.config();
+    let images = load_images(config, &args.images, args.data.as_deref(), Some(args.count))?;
+    let z = model.plan.encode(&images.data, &images.indices())?;
     let mut tensors = BTreeMap::new();
     tensors.insert(
         "z".to_owned(),
         TensorData {
-            shape: vec![count, d],
+            shape: vec![z.len(), config.dim()],
             data: z.concat(),
         },
     );
-    let meta = BTreeMap::from([("source".to_owned(), data.source.clone())]);
+    let meta = BTreeMap::from([("source".to_owned(), images.data.source.clone())]);
     checkpoint::save(
         &args.out,
         &Checkpoint {
@@ -77,7 +50,8 @@ pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         },
     )?;
     eprintln!(
-        "encoded {count} images (u = 0.5 dequantisation) into {}",
+        "encoded {} images (u = 0.5 dequantisation) into {}",
+        z.len(),
         args.out.display()
     );
     Ok(())
@@ -96,14 +70,14 @@ pub struct DecodeArgs {
 }
 
 pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let loaded = open(adapter, &args.checkpoint, None)?;
-    let config = loaded.state.config.clone();
+    let model = open(adapter, &args.checkpoint, None)?;
+    let config = model.config();
     let file = checkpoint::load(&args.latents)?;
     anyhow::ensure!(
         serde_json::from_str::<crate::model::ModelConfig>(&file.config_json)
             .ok()
             .as_ref()
-            == Some(&config),
+            == Some(config),
         "{} was encoded by a model with another config ({}); decode it with that model",
         args.latents.display(),
         file.config_json.replace('\n', " ")
@@ -120,23 +94,9 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         z.shape
     );
     let vectors: Vec<Vec<f32>> = z.data.chunks(d).map(<[f32]>::to_vec).collect();
-    let plan = &loaded.plan;
-    let shape = image_shape(&loaded);
-    let per: usize = shape.iter().product();
-    let mut images = Vec::new();
-    for chunk in vectors.chunks(plan.batch) {
-        plan.set_latents(&latents_to_tensors(&config, chunk, plan.batch))?;
-        plan.decode()?;
-        images.extend_from_slice(&plan.read_images()?[..chunk.len() * per]);
-    }
+    let images = model.plan.decode_latents(&vectors)?;
     let n = vectors.len();
-    save_grid(
-        &args.out,
-        &images,
-        n,
-        shape,
-        (n as f64).sqrt().ceil() as usize,
-    )?;
+    save_grid(&args.out, &images, n, config.chw(), grid_columns(n))?;
     eprintln!("decoded {n} latents into {}", args.out.display());
     Ok(())
 }

@@ -1,94 +1,107 @@
-//! What several commands share: opening a checkpoint for inference, loading data shaped
-//! for a model, latent vectors.
+//! What several commands share: opening a model file on the chosen adapter, loading
+//! data shaped for a model, choosing the images a command reads, the noise flag.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use anyhow::Context;
+use clap::ValueEnum;
 
-use crate::data::{self, DataSplit};
-use crate::model::ModelConfig;
-use crate::model::architecture::latent_shapes;
-use crate::model::plan::Plan;
-use crate::model::state::ModelState;
-use crate::{Gpu, checkpoint};
+use crate::Gpu;
+use crate::data::{self, DataSplit, Dataset, folder};
+use crate::model::{EvalNoise, Model, ModelConfig};
 
-/// A model loaded from a checkpoint with a plan of `batch` (the config's batch if None).
-pub struct Loaded {
-    pub gpu: Arc<Gpu>,
-    pub state: ModelState,
-    pub plan: Plan,
+/// A checkpoint or weights-only file on the chosen adapter, with an inference plan of
+/// `batch` (the config's batch if None).
+pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow::Result<Model> {
+    if batch == Some(0) {
+        anyhow::bail!("--batch must be at least 1");
+    }
+    Ok(Model::open(Gpu::new(adapter)?, path, batch)?)
 }
 
-pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow::Result<Loaded> {
-    let gpu = Gpu::new(adapter)?;
-    let ckpt = checkpoint::load(path)?;
-    let state = ModelState::from_checkpoint(gpu.clone(), &ckpt)
-        .with_context(|| format!("loading {}", path.display()))?;
-    let batch = batch.unwrap_or(state.config.batch).max(1);
-    let plan = Plan::inference(&state, batch)?;
-    Ok(Loaded { gpu, state, plan })
-}
-
-/// The dataset at `path` (the bundled MNIST subset when None) as the model's image shape.
-/// Images with the model's channel count but another size are resized (with a note).
+/// The dataset at `path` (the bundled MNIST subset when None) shaped for `config`,
+/// with a note when it was resized.
 pub fn load_data(config: &ModelConfig, path: Option<&Path>) -> crate::Result<DataSplit> {
-    let path: PathBuf = path
-        .map(Path::to_owned)
-        .unwrap_or_else(data::bundled_mnist_dir);
-    let (c, h, w) = (config.channels, config.height, config.width);
-    match data::load_split(&path, c, h, w) {
-        Ok(split) => Ok(split),
-        Err(first) => {
-            // Formats with a fixed size (IDX, CIFAR) refuse another shape; fit them.
-            let native = data::Layout::find(&path)?;
-            let train = native.load_train(c, h, w)?;
-            if train.channels != c {
-                return Err(first);
-            }
-            eprintln!(
-                "note: resizing {}x{} images to {h}x{w} for this model",
-                train.height, train.width
-            );
-            let test = native.load_test()?.map(|t| t.resized(h, w));
-            Ok(DataSplit {
-                train: train.resized(h, w),
-                test,
-            })
+    let (split, resized_from) = data::load_for_model(path, config.chw())?;
+    if let Some([h, w]) = resized_from {
+        eprintln!(
+            "note: resizing {h}x{w} images to {}x{} for this model",
+            config.height, config.width
+        );
+    }
+    Ok(split)
+}
+
+/// The images a command reads, and for files their paths.
+pub struct Images {
+    pub data: Dataset,
+    /// How many of `data`'s images (from the first) the command uses.
+    pub count: usize,
+    pub files: Option<Vec<PathBuf>>,
+}
+
+impl Images {
+    pub fn indices(&self) -> Vec<usize> {
+        (0..self.count).collect()
+    }
+
+    /// How output names image i: its file, or its index in the dataset.
+    pub fn label(&self, i: usize) -> serde_json::Value {
+        match &self.files {
+            Some(files) => serde_json::json!({ "file": files[i] }),
+            None => serde_json::json!({ "index": i }),
         }
     }
 }
 
-/// Splits per-sample latent vectors (each z_0 .. z_{L-1} flattened CHW and concatenated)
-/// into the plan's per-tensor NCHW layout, `n` samples padded to the plan's batch.
-pub fn latents_to_tensors(config: &ModelConfig, z: &[Vec<f32>], batch: usize) -> Vec<Vec<f32>> {
-    let shapes = latent_shapes(config);
-    let mut out: Vec<Vec<f32>> = shapes.iter().map(|_| Vec::new()).collect();
-    for i in 0..batch {
-        let v = &z[i.min(z.len() - 1)];
-        let mut at = 0;
-        for (k, s) in shapes.iter().enumerate() {
-            let len: usize = s.iter().product();
-            out[k].extend_from_slice(&v[at..at + len]);
-            at += len;
-        }
+/// The files `images` (scaled to the model's size), or the first `count` (all if None)
+/// images of the test split of the dataset at `data` (its training set if it has no
+/// test split; the bundled MNIST subset if None).
+pub fn load_images(
+    config: &ModelConfig,
+    images: &[PathBuf],
+    data: Option<&Path>,
+    count: Option<usize>,
+) -> anyhow::Result<Images> {
+    if !images.is_empty() {
+        let [c, h, w] = config.chw();
+        return Ok(Images {
+            data: folder::load_files(images, c, h, w)?,
+            count: images.len(),
+            files: Some(images.to_vec()),
+        });
     }
-    out
+    let split = load_data(config, data)?;
+    let data = split.test.unwrap_or(split.train);
+    let count = count.map_or(data.len(), |n| n.min(data.len()));
+    anyhow::ensure!(count > 0, "no images to read from {}", data.source);
+    Ok(Images {
+        data,
+        count,
+        files: None,
+    })
 }
 
-/// The inverse of [`latents_to_tensors`] for the first `n` samples.
-pub fn tensors_to_latents(config: &ModelConfig, tensors: &[Vec<f32>], n: usize) -> Vec<Vec<f32>> {
-    let shapes = latent_shapes(config);
-    (0..n)
-        .map(|i| {
-            shapes
-                .iter()
-                .zip(tensors)
-                .flat_map(|(s, t)| {
-                    let len: usize = s.iter().product();
-                    t[i * len..(i + 1) * len].iter().copied()
-                })
-                .collect()
-        })
-        .collect()
+/// How evaluation dequantises, as a flag.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Noise {
+    /// One fixed-seed draw of dequantisation noise per image (the reported test bits/dim).
+    Seeded,
+    /// u = 0.5 for every pixel (deterministic; for comparing implementations).
+    Half,
+}
+
+impl Noise {
+    pub fn eval_noise(self) -> EvalNoise {
+        match self {
+            Noise::Seeded => EvalNoise::Seeded,
+            Noise::Half => EvalNoise::Half,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Noise::Seeded => "seeded",
+            Noise::Half => "half",
+        }
+    }
 }

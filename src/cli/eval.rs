@@ -2,23 +2,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 
-use super::common::{load_data, open};
-use crate::train::EvalNoise;
+use super::common::{Noise, load_data, open};
 use crate::train::evaluate;
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Noise {
-    /// One fixed-seed draw of dequantisation noise (the reported test bits/dim).
-    Seeded,
-    /// u = 0.5 for every pixel (deterministic; for comparing implementations).
-    Half,
-}
 
 #[derive(Args)]
 pub struct EvalArgs {
+    /// A checkpoint or a weights-only file.
     #[arg(long)]
     checkpoint: PathBuf,
     /// Dataset (default: the bundled MNIST subset); its test split is used when it has
@@ -35,12 +27,8 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let loaded = open(adapter, &args.checkpoint, args.batch)?;
-    let split = load_data(&loaded.state.config, args.data.as_deref())?;
-    let noise = match args.noise {
-        Noise::Seeded => EvalNoise::Seeded,
-        Noise::Half => EvalNoise::Half,
-    };
+    let model = open(adapter, &args.checkpoint, args.batch)?;
+    let split = load_data(model.config(), args.data.as_deref())?;
     let mut sets = match &split.test {
         Some(test) => vec![("test", test)],
         None => vec![("train", &split.train)],
@@ -49,13 +37,13 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         sets.push(("train", &split.train));
     }
     for (name, data) in sets {
-        let e = evaluate(&loaded.plan, data, noise)?;
+        let e = evaluate(&model.plan, data, args.noise.eval_noise())?;
         println!(
             "{}",
             json!({
                 "split": name, "images": e.images, "bits_per_dim": e.bits_per_dim, "nll_nats": e.nll,
-                "noise": match args.noise { Noise::Seeded => "seeded", Noise::Half => "half" },
-                "checkpoint": args.checkpoint, "adapter": loaded.gpu.adapter_name(),
+                "noise": args.noise.name(), "checkpoint": args.checkpoint,
+                "adapter": model.gpu().adapter_name(),
             })
         );
     }

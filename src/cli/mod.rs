@@ -5,7 +5,9 @@ mod bench;
 mod codec;
 mod common;
 mod eval;
+mod export;
 mod sample;
+mod score;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,10 @@ enum Command {
     Encode(codec::EncodeArgs),
     /// Latent vectors to images (PNG grid).
     Decode(codec::DecodeArgs),
+    /// Per-image bits/dim, nats and their split over the scales (JSON lines).
+    Score(score::ScoreArgs),
+    /// A checkpoint's weights alone (no optimizer state), for sharing and `train --init`.
+    Export(export::ExportArgs),
     /// Benchmarks as JSON lines: the model (default) or `kernels`.
     Bench(bench::BenchArgs),
 }
@@ -55,6 +61,8 @@ pub fn main() -> anyhow::Result<()> {
         Command::Interpolate(args) => sample::interpolate(args, adapter),
         Command::Encode(args) => codec::encode(args, adapter),
         Command::Decode(args) => codec::decode(args, adapter),
+        Command::Score(args) => score::run(args, adapter),
+        Command::Export(args) => export::run(args, adapter),
         Command::Bench(args) => bench::run(args, adapter),
     }
 }

@@ -8,10 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::common::load_data;
-use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
 use crate::train::{Event, Finish, Position, Settings, Trainer};
+use crate::{Gpu, checkpoint};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -60,9 +60,13 @@ pub struct TrainArgs {
     /// same images moved elsewhere.
     #[arg(long, conflicts_with_all = [
         "preset", "config", "features", "blocks", "batch", "lr", "seed",
-        "checkpoint_every", "samples", "temperature",
+        "checkpoint_every", "samples", "temperature", "init",
     ])]
     resume: bool,
+    /// Start a new run from the weights of this file (a weights-only file or a
+    /// checkpoint; its model config is used, the optimizer starts afresh).
+    #[arg(long, conflicts_with_all = ["preset", "config", "features", "blocks"])]
+    init: Option<PathBuf>,
 }
 
 pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
@@ -83,15 +87,31 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         );
         t
     } else {
-        let mut config = match &args.config {
-            Some(path) => ModelConfig::from_file(path)?,
-            None => ModelConfig::preset(&args.preset)?,
+        let state = match &args.init {
+            Some(path) => {
+                let mut state = ModelState::from_checkpoint(gpu, &checkpoint::load(path)?)
+                    .map_err(|e| crate::Error::Checkpoint {
+                        path: path.clone(),
+                        detail: e.to_string(),
+                    })?;
+                state.restart_training(args.seed)?;
+                state.config.batch = args.batch.unwrap_or(state.config.batch);
+                state.config.validate()?;
+                eprintln!("starting from the weights of {}", path.display());
+                state
+            }
+            None => {
+                let mut config = match &args.config {
+                    Some(path) => ModelConfig::from_file(path)?,
+                    None => ModelConfig::preset(&args.preset)?,
+                };
+                config.features = args.features.unwrap_or(config.features);
+                config.blocks = args.blocks.unwrap_or(config.blocks);
+                config.batch = args.batch.unwrap_or(config.batch);
+                ModelState::new(gpu, config, args.seed)?
+            }
         };
-        config.features = args.features.unwrap_or(config.features);
-        config.blocks = args.blocks.unwrap_or(config.blocks);
-        config.batch = args.batch.unwrap_or(config.batch);
-        config.validate()?;
-        let data = load_data(&config, args.data.as_deref())?;
+        let data = load_data(&state.config, args.data.as_deref())?;
         eprintln!(
             "data: {} ({} train, {} test images)",
             data.train.source,
@@ -107,9 +127,8 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             samples: args.samples,
             temperature: args.temperature,
             data: args.data.clone(),
-            train_images: 0,
+            train_images: data.train.len(),
         };
-        let state = ModelState::new(gpu, config, args.seed)?;
         eprintln!("model: {} parameters", state.layout.param_count());
         Trainer::new(state, data, settings, Position::default(), &args.out)?
     };

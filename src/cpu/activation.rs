@@ -11,17 +11,6 @@ pub fn relu_backward(x: &[f64], dy: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-pub fn tanh(x: &[f64]) -> Vec<f64> {
-    x.iter().map(|v| v.tanh()).collect()
-}
-
-pub fn tanh_backward(x: &[f64], dy: &[f64]) -> Vec<f64> {
-    x.iter()
-        .zip(dy)
-        .map(|(&v, &g)| g * (1.0 - v.tanh().powi(2)))
-        .collect()
-}
-
 /// y[n, c, i] = scale[c] * tanh(x[n, c, i]) with `inner` = H * W.
 pub fn scale_tanh(x: &[f64], scale: &[f64], inner: usize) -> Vec<f64> {
     let c = scale.len();

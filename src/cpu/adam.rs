@@ -16,8 +16,8 @@ pub struct AdamState {
 /// Same as PyTorch's clip_grad_norm_.
 const CLIP_EPS: f64 = 1e-6;
 
-/// One update, in place: see `ops::adam::adam_step`.
-pub fn adam_step(
+/// One update, in place: see `ops::adam::l2_clip_adam_step`.
+pub fn l2_clip_adam_step(
     params: &mut [f64],
     grads: &mut [f64],
     m: &mut [f64],

@@ -10,17 +10,9 @@ use super::{activation, conv2d, coupling, logit, normal, split, squeeze, weight_
 use crate::model::ModelConfig;
 use crate::model::architecture::{Layer, layers};
 use crate::model::params::{Arena, L2, Layout, Slot};
+use crate::ops::batch_norm::Statistics;
 use crate::ops::conv2d::ConvShape;
 use crate::ops::coupling::Mask;
-
-/// Which statistics every batch norm (the networks' and the flow's) normalises with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NormMode {
-    /// The batch's own mean and biased variance.
-    Train,
-    /// The running averages in the buffers.
-    Eval,
-}
 
 /// A model's weights as f64 views of the layout's flat arenas.
 pub struct CpuFlow<'a> {
@@ -47,18 +39,29 @@ pub struct Forward {
 
 impl<'a> CpuFlow<'a> {
     /// Dequantize (pixels 0..255 plus noise u in [0, 1)), logit, the flow.
-    pub fn forward(&self, pixels: &[f64], noise: &[f64], n: usize, mode: NormMode) -> Forward {
-        self.density(pixels, noise, n, mode).0
+    pub fn forward(
+        &self,
+        pixels: &[f64],
+        noise: &[f64],
+        n: usize,
+        statistics: Statistics,
+    ) -> Forward {
+        self.density(pixels, noise, n, statistics).0
     }
 
     /// The flow from y (after the logit): (latents, logdet_flow).
-    pub fn forward_y(&self, y: &[f64], n: usize, mode: NormMode) -> (Vec<Vec<f64>>, Vec<f64>) {
-        Pass::new(self, mode).flow(y, n)
+    pub fn forward_y(
+        &self,
+        y: &[f64],
+        n: usize,
+        statistics: Statistics,
+    ) -> (Vec<Vec<f64>>, Vec<f64>) {
+        Pass::new(self, statistics).flow(y, n)
     }
 
     /// Latents to y (before the logit), in evaluation mode as inversion always is.
     pub fn inverse_y(&self, latents: &[Vec<f64>], n: usize) -> Vec<f64> {
-        let mut pass = Pass::new(self, NormMode::Eval);
+        let mut pass = Pass::new(self, Statistics::Running);
         let mut x = latents.last().expect("a flow has a final latent").clone();
         for layer in layers(self.config).iter().rev() {
             let [c, h, w] = layer.input();
@@ -88,7 +91,7 @@ impl<'a> CpuFlow<'a> {
     /// The training loss: the batch mean of nll with batch statistics everywhere, plus
     /// L2 * sum(p^2) over the parameters whose slot has `l2`.
     pub fn loss(&self, pixels: &[f64], noise: &[f64], n: usize) -> f64 {
-        let nll = self.forward(pixels, noise, n, NormMode::Train).nll;
+        let nll = self.forward(pixels, noise, n, Statistics::Batch).nll;
         let params = &self.layout.params;
         let squares: f64 = params
             .slots
@@ -103,7 +106,7 @@ impl<'a> CpuFlow<'a> {
     /// The running statistics after one training-mode forward of this batch: every batch
     /// norm's running = 0.9 running + 0.1 batch (biased variance); padding unchanged.
     pub fn updated_buffers(&self, pixels: &[f64], noise: &[f64], n: usize) -> Vec<f64> {
-        let (_, used) = self.density(pixels, noise, n, NormMode::Train);
+        let (_, used) = self.density(pixels, noise, n, Statistics::Batch);
         let mut buffers = self.buffers.to_vec();
         for (name, stats) in &used {
             for (suffix, batch) in [("running_mean", &stats.mean), ("running_var", &stats.var)] {
@@ -123,7 +126,7 @@ impl<'a> CpuFlow<'a> {
         pixels: &[f64],
         noise: &[f64],
         n: usize,
-        mode: NormMode,
+        statistics: Statistics,
     ) -> (Forward, Vec<(String, Stats)>) {
         let d = self.config.dim() as f64;
         assert_eq!(
@@ -134,7 +137,7 @@ impl<'a> CpuFlow<'a> {
         assert_eq!(noise.len(), pixels.len(), "one noise value per pixel");
         let x = logit::dequantize(pixels, noise);
         let (y, logdet_pre) = logit::forward(&x, n);
-        let mut pass = Pass::new(self, mode);
+        let mut pass = Pass::new(self, statistics);
         let (latents, logdet_flow) = pass.flow(&y, n);
         let mut logp_z = vec![0.0; n];
         for z in &latents {
@@ -177,15 +180,15 @@ impl<'a> CpuFlow<'a> {
 /// used (by its name prefix) so that training can update the running averages.
 struct Pass<'f, 'a> {
     flow: &'f CpuFlow<'a>,
-    mode: NormMode,
+    statistics: Statistics,
     used: Vec<(String, Stats)>,
 }
 
 impl<'f, 'a> Pass<'f, 'a> {
-    fn new(flow: &'f CpuFlow<'a>, mode: NormMode) -> Self {
+    fn new(flow: &'f CpuFlow<'a>, statistics: Statistics) -> Self {
         Pass {
             flow,
-            mode,
+            statistics,
             used: Vec::new(),
         }
     }
@@ -298,9 +301,9 @@ impl<'f, 'a> Pass<'f, 'a> {
 
     /// The statistics batch norm `prefix` normalises with: `None` means the batch's own.
     fn fixed(&self, prefix: &str) -> Option<Stats> {
-        match self.mode {
-            NormMode::Train => None,
-            NormMode::Eval => Some(self.flow.running(prefix)),
+        match self.statistics {
+            Statistics::Batch => None,
+            Statistics::Running => Some(self.flow.running(prefix)),
         }
     }
 }
@@ -319,7 +322,7 @@ fn add_to(acc: &mut [f64], v: &[f64]) {
 mod tests {
     use super::*;
     use crate::check::{assert_close, widen};
-    use crate::cpu::rng;
+    use crate::philox as rng;
 
     const N: usize = 3;
 
@@ -394,7 +397,7 @@ mod tests {
         let m = Model::random();
         let flow = m.flow();
         let y = rng::normal(4, 0, 0, N * 64, 1.5);
-        let (latents, _) = flow.forward_y(&y, N, NormMode::Eval);
+        let (latents, _) = flow.forward_y(&y, N, Statistics::Running);
         assert_close(
             "inverse(forward(y))",
             &flow.inverse_y(&latents, N),
@@ -415,7 +418,7 @@ mod tests {
         {
             identity.params[slot.offset..slot.offset + slot.len()].fill(0.0);
         }
-        let (plain, _) = identity.flow().forward_y(&y, N, NormMode::Eval);
+        let (plain, _) = identity.flow().forward_y(&y, N, Statistics::Running);
         let moved = plain
             .concat()
             .into_iter()
@@ -432,7 +435,7 @@ mod tests {
         let flow = m.flow();
         let d = m.config.dim();
         let y = rng::normal(5, 0, 0, d, 1.5);
-        let z = |y: &[f64]| flow.forward_y(y, 1, NormMode::Eval).0.concat();
+        let z = |y: &[f64]| flow.forward_y(y, 1, Statistics::Running).0.concat();
         let eps = 1e-6;
         // Column j of J is dz/dy_j; the determinant of the transpose is the same.
         let mut jt = Vec::with_capacity(d * d);
@@ -448,7 +451,7 @@ mod tests {
             );
         }
         let brute = crate::check::log_abs_det(d, jt);
-        let logdet = flow.forward_y(&y, 1, NormMode::Eval).1[0];
+        let logdet = flow.forward_y(&y, 1, Statistics::Running).1[0];
         assert!(
             logdet.abs() > 1.0,
             "random parameters give a non-trivial log-det: {logdet}"
@@ -469,7 +472,7 @@ mod tests {
         let flow = m.flow();
         let (pixels, _) = batch(N, 6);
         let noise = vec![0.5; pixels.len()];
-        let f = flow.forward(&pixels, &noise, N, NormMode::Eval);
+        let f = flow.forward(&pixels, &noise, N, Statistics::Running);
 
         // By hand: logit with alpha = 0.05; every coupling is the identity and every flow
         // norm divides by sqrt(1 + eps). Squeezing 1x8x8 gives channel 2i + j from rows
@@ -527,7 +530,7 @@ mod tests {
         assert!(loss.is_finite(), "{loss}");
 
         // By hand: train-mode nll mean plus 5e-5 * (every g and every coupling scale)^2.
-        let train = m.flow().forward(&pixels, &noise, 4, NormMode::Train);
+        let train = m.flow().forward(&pixels, &noise, 4, Statistics::Batch);
         let squares: f64 = m
             .layout
             .params
@@ -539,7 +542,7 @@ mod tests {
             .sum();
         let want = train.nll.iter().sum::<f64>() / 4.0 + 5e-5 * squares;
         assert!((loss - want).abs() < 1e-9 * want.abs(), "{loss} vs {want}");
-        let eval = m.flow().forward(&pixels, &noise, 4, NormMode::Eval);
+        let eval = m.flow().forward(&pixels, &noise, 4, Statistics::Running);
         assert_ne!(eval.nll, train.nll, "the modes use different statistics");
 
         let name = "scale0.checker0.net.conv_in.v";
@@ -596,7 +599,7 @@ mod tests {
     fn eval_with_the_batch_statistics_as_running_ones_matches_train() {
         let m = Model::random();
         let (pixels, noise) = batch(N, 9);
-        let (train, used) = m.flow().density(&pixels, &noise, N, NormMode::Train);
+        let (train, used) = m.flow().density(&pixels, &noise, N, Statistics::Batch);
         // Every norm seen once: (3 + 3 + 4 couplings) x (flow norm + 3 in the net).
         assert_eq!(used.len(), 10 * 4);
         let mut buffers = m.buffers.clone();
@@ -610,7 +613,7 @@ mod tests {
             buffers: &buffers,
             ..m.flow()
         };
-        let eval = flow.forward(&pixels, &noise, N, NormMode::Eval);
+        let eval = flow.forward(&pixels, &noise, N, Statistics::Running);
         assert_close(
             "latents",
             &eval.latents.concat(),

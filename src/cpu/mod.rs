@@ -12,8 +12,6 @@ pub mod flow;
 pub mod logit;
 pub mod matmul;
 pub mod normal;
-pub mod reduce;
-pub mod rng;
 pub mod split;
 pub mod squeeze;
 pub mod weight_norm;

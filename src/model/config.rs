@@ -97,6 +97,11 @@ impl ModelConfig {
     }
 
     /// D = C * H * W, the dimension bits/dim divides by.
+    /// [channels, height, width] of one image.
+    pub fn chw(&self) -> [usize; 3] {
+        [self.channels, self.height, self.width]
+    }
+
     pub fn dim(&self) -> usize {
         self.channels * self.height * self.width
     }

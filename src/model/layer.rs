@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use super::architecture::Layer;
-use super::net::{Net, NetMode, NetShape, Workspace};
+use super::net::{Net, NetShape, Workspace};
 use super::state::ModelState;
 use crate::error::Result;
-use crate::ops::batch_norm::{self, FlowAffine, NormGrads, Stats};
+use crate::ops::batch_norm::{self, FlowAffine, NormGrads, Statistics, Stats};
 use crate::ops::coupling::{self, Mask};
 use crate::ops::{GradMode, Op, split, squeeze};
 use crate::runtime::{Gpu, Tensor};
@@ -38,16 +38,14 @@ pub enum GpuLayer {
     },
 }
 
-/// Which statistics batch norms use in a pass.
+/// How the training backward gets each layer's input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Training forward: batch statistics, saved for the backward.
-    Train,
-    /// Evaluation, sampling, encoding: running averages.
-    Eval,
-    /// Training backward: the statistics the training forward saved (flow norms), or
-    /// recomputed from the same input (the networks' norms).
-    Replay,
+pub enum Memory {
+    /// Rebuilds it from the layer's output by the exact inverse: activation memory does
+    /// not grow with depth (two buffers per shape).
+    Recompute,
+    /// Keeps every layer's input from the forward pass.
+    Store,
 }
 
 impl GpuLayer {
@@ -96,12 +94,13 @@ impl GpuLayer {
         })
     }
 
-    /// x -> y, adding the layer's log-determinant into `logdet`; a `Train` forward also
-    /// updates running statistics. `latent` is this layer's latent tensor for a factor-out.
+    /// x -> y, adding the layer's log-determinant into `logdet`; a training forward
+    /// ([`Statistics::Batch`]) also updates the running averages. `latent` is this
+    /// layer's latent tensor for a factor-out.
     pub fn forward(
         &self,
         gpu: &Gpu,
-        stage: Stage,
+        statistics: Statistics,
         x: &Tensor,
         y: &Tensor,
         logdet: &Tensor,
@@ -111,23 +110,25 @@ impl GpuLayer {
             GpuLayer::Coupling { mask, net } => {
                 let ws = net.workspace();
                 let mut ops = vec![coupling::masked_input(gpu, *mask, x, &ws.cond)?];
-                ops.extend(net.forward(gpu, net_mode(stage))?);
-                if stage == Stage::Train {
+                ops.extend(net.forward(gpu, statistics)?);
+                if statistics == Statistics::Batch {
                     ops.extend(net.update_running(gpu)?);
                 }
                 ops.push(coupling::forward(gpu, *mask, x, &ws.s, &ws.t, y, logdet)?);
                 ops
             }
             GpuLayer::FlowNorm(n) => {
+                let stats = n.stats(statistics);
                 let mut ops = vec![batch_norm::flow_forward(
                     gpu,
                     x,
                     n.affine(),
-                    n.mode(stage),
+                    statistics,
+                    stats,
                     y,
                     logdet,
                 )?];
-                if stage == Stage::Train {
+                if statistics == Statistics::Batch {
                     ops.push(batch_norm::update_running(gpu, n.batch(), n.running())?);
                 }
                 ops
@@ -142,12 +143,24 @@ impl GpuLayer {
         })
     }
 
-    /// y -> x. In `Replay` a coupling leaves its network's activations in the workspace,
-    /// ready for [`GpuLayer::backward`] without recomputing them.
+    /// y -> x in evaluation mode (running averages): decoding and sampling.
     pub fn inverse(
         &self,
         gpu: &Gpu,
-        stage: Stage,
+        y: &Tensor,
+        x: &Tensor,
+        latent: Option<&Tensor>,
+    ) -> Result<Vec<Op>> {
+        self.inverse_with(gpu, Statistics::Running, y, x, latent)
+    }
+
+    /// y -> x with the given statistics. With [`Statistics::Batch`] (the replay of a
+    /// training forward) flow norms use the batch statistics that forward saved, and a
+    /// coupling leaves its network's activations in the workspace, ready for its backward.
+    fn inverse_with(
+        &self,
+        gpu: &Gpu,
+        statistics: Statistics,
         y: &Tensor,
         x: &Tensor,
         latent: Option<&Tensor>,
@@ -156,18 +169,14 @@ impl GpuLayer {
             GpuLayer::Coupling { mask, net } => {
                 let ws = net.workspace();
                 // The kept elements are the same in x and y, so the network sees its
-                // forward input.
+                // forward input (and recomputes the same batch statistics).
                 let mut ops = vec![coupling::masked_input(gpu, *mask, y, &ws.cond)?];
-                ops.extend(net.forward(gpu, net_mode(stage))?);
+                ops.extend(net.forward(gpu, statistics)?);
                 ops.push(coupling::inverse(gpu, *mask, y, &ws.s, &ws.t, x)?);
                 ops
             }
             GpuLayer::FlowNorm(n) => {
-                let stats = if stage == Stage::Eval {
-                    n.running()
-                } else {
-                    n.batch()
-                };
+                let stats = n.stats(statistics);
                 vec![batch_norm::flow_inverse(
                     gpu,
                     y,
@@ -187,12 +196,39 @@ impl GpuLayer {
         })
     }
 
-    /// dy -> dx (written), adding parameter gradients. `x` is the layer's input;
-    /// `dlogdet` [N] is the loss gradient wrt each sample's log-determinant; `dlatent` the
-    /// gradient of this factor-out's latent. A coupling recomputes its network's
-    /// activations first when `recompute_net` (else a `Replay` inverse just left them).
-    #[allow(clippy::too_many_arguments)]
+    /// dy -> dx (written), adding parameter gradients, after the training forward.
+    /// `io` holds the layer's input x and output y, and for a factor-out its latent and
+    /// that latent's gradient; `dlogdet` [N] is the loss gradient wrt each sample's
+    /// log-determinant. With [`Memory::Recompute`] the layer first rebuilds x from y (and
+    /// its latent) by the exact inverse, which also leaves a coupling's network
+    /// activations in place; with [`Memory::Store`] x is kept and a coupling recomputes
+    /// its network.
     pub fn backward(
+        &self,
+        gpu: &Gpu,
+        memory: Memory,
+        io: LayerIo<'_>,
+        dy: &Tensor,
+        dx: &Tensor,
+        dlogdet: &Tensor,
+    ) -> Result<Vec<Op>> {
+        let LayerIo {
+            x,
+            y,
+            latent,
+            dlatent,
+        } = io;
+        let mut ops = match memory {
+            Memory::Recompute => self.inverse_with(gpu, Statistics::Batch, y, x, latent)?,
+            Memory::Store => Vec::new(),
+        };
+        let recompute_net = memory == Memory::Store;
+        ops.extend(self.backward_ops(gpu, x, dy, dx, dlogdet, dlatent, recompute_net)?);
+        Ok(ops)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn backward_ops(
         &self,
         gpu: &Gpu,
         x: &Tensor,
@@ -208,7 +244,7 @@ impl GpuLayer {
                 let mut ops = Vec::new();
                 if recompute_net {
                     ops.push(coupling::masked_input(gpu, *mask, x, &ws.cond)?);
-                    ops.extend(net.forward(gpu, NetMode::Train)?);
+                    ops.extend(net.forward(gpu, Statistics::Batch)?);
                 }
                 ops.push(coupling::backward(
                     gpu,
@@ -232,7 +268,8 @@ impl GpuLayer {
                 dy,
                 dlogdet,
                 &n.log_gamma,
-                batch_norm::Mode::Train(n.batch()),
+                Statistics::Batch,
+                n.batch(),
                 NormGrads {
                     dx: (dx, GradMode::Write),
                     dscale: &n.dlog_gamma,
@@ -250,11 +287,14 @@ impl GpuLayer {
     }
 }
 
-fn net_mode(stage: Stage) -> NetMode {
-    match stage {
-        Stage::Eval => NetMode::Eval,
-        Stage::Train | Stage::Replay => NetMode::Train,
-    }
+/// The tensors around one layer in the training backward: its input and output, and
+/// for a factor-out its latent and the latent's gradient.
+#[derive(Clone, Copy)]
+pub struct LayerIo<'a> {
+    pub x: &'a Tensor,
+    pub y: &'a Tensor,
+    pub latent: Option<&'a Tensor>,
+    pub dlatent: Option<&'a Tensor>,
 }
 
 impl FlowNorm {
@@ -279,12 +319,12 @@ impl FlowNorm {
         }
     }
 
-    fn mode(&self, stage: Stage) -> batch_norm::Mode<'_> {
-        match stage {
-            Stage::Train => batch_norm::Mode::Train(self.batch()),
-            Stage::Eval => batch_norm::Mode::Eval(self.running()),
-            // A replayed forward normalises with the saved statistics.
-            Stage::Replay => batch_norm::Mode::Eval(self.batch()),
+    /// The statistics a pass normalises with: this batch's (saved for the backward and
+    /// the replay) or the running averages.
+    fn stats(&self, statistics: Statistics) -> Stats<'_> {
+        match statistics {
+            Statistics::Batch => self.batch(),
+            Statistics::Running => self.running(),
         }
     }
 }

@@ -6,19 +6,10 @@ use std::sync::Arc;
 use super::config::ModelConfig;
 use super::state::ModelState;
 use crate::error::Result;
-use crate::ops::batch_norm::{self, Affine, NormGrads, Stats};
+use crate::ops::batch_norm::{self, Affine, NormGrads, Statistics, Stats};
 use crate::ops::conv2d::{self, ConvGrads};
 use crate::ops::{GradMode, Op, activation, split};
 use crate::runtime::{Gpu, Tensor};
-
-/// Which statistics the network's batch norms use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NetMode {
-    /// Batch statistics, written to each norm's own stats tensors.
-    Train,
-    /// Running averages.
-    Eval,
-}
 
 /// Activations of one network shape (N, Cin, Ct, H, W), shared by every coupling of that
 /// shape: the backward recomputes a coupling's activations before using them, so memory
@@ -182,7 +173,7 @@ impl Net {
     }
 
     /// ws.cond -> ws.s, ws.t, keeping every activation the backward needs.
-    pub fn forward(&self, gpu: &Gpu, mode: NetMode) -> Result<Vec<Op>> {
+    pub fn forward(&self, gpu: &Gpu, statistics: Statistics) -> Result<Vec<Op>> {
         let ws = &*self.ws;
         let mut ops = vec![conv2d::forward(
             gpu,
@@ -192,7 +183,9 @@ impl Net {
             &ws.hs[0],
         )?];
         for (b, block) in self.blocks.iter().enumerate() {
-            ops.push(norm_forward(gpu, &block.bn1, mode, &ws.hs[b], &ws.normed)?);
+            ops.push(norm_forward(
+                gpu, &block.bn1, statistics, &ws.hs[b], &ws.normed,
+            )?);
             ops.push(activation::relu(gpu, &ws.normed, &ws.r1s[b])?);
             ops.push(conv2d::forward(
                 gpu,
@@ -201,7 +194,9 @@ impl Net {
                 Some(&block.conv1.bias),
                 &ws.c1s[b],
             )?);
-            ops.push(norm_forward(gpu, &block.bn2, mode, &ws.c1s[b], &ws.normed)?);
+            ops.push(norm_forward(
+                gpu, &block.bn2, statistics, &ws.c1s[b], &ws.normed,
+            )?);
             ops.push(activation::relu(gpu, &ws.normed, &ws.r2s[b])?);
             ops.push(conv2d::forward(
                 gpu,
@@ -213,7 +208,13 @@ impl Net {
             ops.push(activation::add(gpu, &ws.hs[b], &ws.c2, &ws.hs[b + 1])?);
         }
         let last = &ws.hs[self.blocks.len()];
-        ops.push(norm_forward(gpu, &self.bn_out, mode, last, &ws.normed)?);
+        ops.push(norm_forward(
+            gpu,
+            &self.bn_out,
+            statistics,
+            last,
+            &ws.normed,
+        )?);
         ops.push(activation::relu(gpu, &ws.normed, &ws.r_out)?);
         ops.push(conv2d::forward(
             gpu,
@@ -227,7 +228,7 @@ impl Net {
         Ok(ops)
     }
 
-    /// Folds this batch's statistics (from a `Train` forward) into the running averages.
+    /// Folds this batch's statistics (from a [`Statistics::Batch`] forward) into the running averages.
     pub fn update_running(&self, gpu: &Gpu) -> Result<Vec<Op>> {
         let norms = self
             .blocks
@@ -336,22 +337,22 @@ impl Net {
     }
 }
 
-fn norm_forward(gpu: &Gpu, n: &Norm, mode: NetMode, x: &Tensor, y: &Tensor) -> Result<Op> {
+fn norm_forward(gpu: &Gpu, n: &Norm, statistics: Statistics, x: &Tensor, y: &Tensor) -> Result<Op> {
     let affine = Affine {
         weight: &n.weight,
         bias: &n.bias,
     };
-    let mode = match mode {
-        NetMode::Train => batch_norm::Mode::Train(Stats {
+    let stats = match statistics {
+        Statistics::Batch => Stats {
             mean: &n.batch_mean,
             var: &n.batch_var,
-        }),
-        NetMode::Eval => batch_norm::Mode::Eval(Stats {
+        },
+        Statistics::Running => Stats {
             mean: &n.running_mean,
             var: &n.running_var,
-        }),
+        },
     };
-    batch_norm::forward(gpu, x, affine, mode, y)
+    batch_norm::forward(gpu, x, affine, statistics, stats, y)
 }
 
 fn norm_backward(
@@ -367,10 +368,11 @@ fn norm_backward(
         x,
         dy,
         &n.weight,
-        batch_norm::Mode::Train(Stats {
+        Statistics::Batch,
+        Stats {
             mean: &n.batch_mean,
             var: &n.batch_var,
-        }),
+        },
         NormGrads {
             dx: (dx, dx_mode),
             dscale: &n.dweight,

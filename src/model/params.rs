@@ -41,12 +41,11 @@ impl Slot {
     }
 }
 
-/// Names of one weight-normalised conv: v, g and bias, all parameters.
+/// One weight-normalised conv: its parameters are `<prefix>.v`, `.g` and `.bias`, its
+/// effective weight `<prefix>.w`.
 #[derive(Clone, Debug)]
 pub struct ConvNames {
     pub prefix: String,
-    /// [out, in, 3, 3]
-    pub shape: [usize; 4],
 }
 
 /// A flat arena of named slots.
@@ -181,7 +180,6 @@ impl Layout {
         );
         self.convs.push(ConvNames {
             prefix: prefix.to_owned(),
-            shape: [out, inp, 3, 3],
         });
     }
 
@@ -223,7 +221,7 @@ impl Layout {
         for (index, slot) in self.params.slots.iter().enumerate() {
             let values: Vec<f64> = match &slot.init {
                 Init::Normal { std } => {
-                    crate::cpu::rng::normal(seed, 0, index as u32, slot.len(), *std)
+                    crate::philox::normal(seed, 0, index as u32, slot.len(), *std)
                 }
                 Init::Constant(c) => vec![*c; slot.len()],
                 Init::RowNorms { of } => {

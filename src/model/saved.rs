@@ -3,6 +3,10 @@
 //! `optimizer.m.<name>` / `optimizer.v.<name>`, and two small tensors of raw 32-bit words
 //! stored as F32 bytes: `optimizer.state` (step count, ...) and `rng.train` (the
 //! dequantisation generator's seed and counter).
+//!
+//! A weights-only file (`realnvp export`) holds the parameters and running statistics
+//! alone, in the same names and checksum scheme: all that evaluation, sampling and a
+//! new run (`train --init`) need, a third of the size.
 
 use std::sync::Arc;
 
@@ -18,6 +22,41 @@ const M: &str = "optimizer.m.";
 const V: &str = "optimizer.v.";
 const OPTIMIZER_STATE: &str = "optimizer.state";
 const RNG_TRAIN: &str = "rng.train";
+/// Metadata key naming what a file holds: [`Contents::key`].
+pub const CONTENTS_KEY: &str = "contents";
+
+/// What a model file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// Everything to resume training exactly: weights, optimizer state, RNG.
+    Training,
+    /// Parameters and running statistics only.
+    Weights,
+}
+
+impl Contents {
+    /// A weights-only file has none of the optimizer's or the RNG's tensors.
+    pub fn of(ckpt: &Checkpoint) -> Contents {
+        let training = ckpt.tensors.keys().any(|name| {
+            name.starts_with(M)
+                || name.starts_with(V)
+                || name == OPTIMIZER_STATE
+                || name == RNG_TRAIN
+        });
+        if training {
+            Contents::Training
+        } else {
+            Contents::Weights
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Contents::Training => "training",
+            Contents::Weights => "weights",
+        }
+    }
+}
 
 fn unpack(arena: &Arena, flat: &[f32], prefix: &str, out: &mut Checkpoint) {
     for slot in &arena.slots {
@@ -47,18 +86,9 @@ impl ModelState {
         meta: std::collections::BTreeMap<String, String>,
     ) -> Result<Checkpoint> {
         let gpu = &self.gpu;
-        let mut ckpt = Checkpoint {
-            config_json: self.config.to_json(),
-            meta,
-            ..Default::default()
-        };
-        unpack(&self.layout.params, &gpu.read(&self.params)?, "", &mut ckpt);
-        unpack(
-            &self.layout.buffers,
-            &gpu.read(&self.buffers)?,
-            "",
-            &mut ckpt,
-        );
+        let mut ckpt = self.to_weights(meta)?;
+        ckpt.meta
+            .insert(CONTENTS_KEY.into(), Contents::Training.key().into());
         unpack(&self.layout.params, &gpu.read(&self.adam_m)?, M, &mut ckpt);
         unpack(&self.layout.params, &gpu.read(&self.adam_v)?, V, &mut ckpt);
         for (name, t) in [(OPTIMIZER_STATE, &self.adam_state), (RNG_TRAIN, &self.rng)] {
@@ -73,8 +103,32 @@ impl ModelState {
         Ok(ckpt)
     }
 
-    /// Rebuilds a model from a checkpoint: the config it holds, every tensor checked by
-    /// name and shape (an error names the first that does not fit).
+    /// The parameters and running statistics alone (a weights-only file).
+    pub fn to_weights(
+        &self,
+        mut meta: std::collections::BTreeMap<String, String>,
+    ) -> Result<Checkpoint> {
+        let gpu = &self.gpu;
+        meta.insert(CONTENTS_KEY.into(), Contents::Weights.key().into());
+        let mut ckpt = Checkpoint {
+            config_json: self.config.to_json(),
+            meta,
+            ..Default::default()
+        };
+        unpack(&self.layout.params, &gpu.read(&self.params)?, "", &mut ckpt);
+        unpack(
+            &self.layout.buffers,
+            &gpu.read(&self.buffers)?,
+            "",
+            &mut ckpt,
+        );
+        Ok(ckpt)
+    }
+
+    /// Rebuilds a model from a checkpoint or a weights-only file: the config it holds,
+    /// every tensor checked by name and shape (an error names the first that does not
+    /// fit). A weights-only file leaves the optimizer state zero and the training noise
+    /// generator at seed 0, as a new run has them.
     pub fn from_checkpoint(gpu: Arc<Gpu>, ckpt: &Checkpoint) -> Result<ModelState> {
         let config: ModelConfig = serde_json::from_str(&ckpt.config_json).map_err(|e| {
             Error::CheckpointMismatch(format!("its config is not a model config: {e}"))
@@ -82,8 +136,13 @@ impl ModelState {
         config.validate()?;
         let state = ModelState::new(gpu, config, 0)?;
         let layout = &state.layout;
+        let contents = Contents::of(ckpt);
+        let prefixes: &[&str] = match contents {
+            Contents::Training => &["", M, V],
+            Contents::Weights => &[""],
+        };
         let mut expected: Vec<String> = Vec::new();
-        for prefix in ["", M, V] {
+        for prefix in prefixes {
             expected.extend(
                 layout
                     .params
@@ -93,22 +152,36 @@ impl ModelState {
             );
         }
         expected.extend(layout.buffers.slots.iter().map(|s| s.name.clone()));
-        expected.extend([OPTIMIZER_STATE.to_owned(), RNG_TRAIN.to_owned()]);
+        if contents == Contents::Training {
+            expected.extend([OPTIMIZER_STATE.to_owned(), RNG_TRAIN.to_owned()]);
+        }
         ckpt.check_names(&expected.iter().map(String::as_str).collect::<Vec<_>>())?;
 
         let write = |t: &Tensor, data: &[f32]| state.gpu.write(t, data);
         write(&state.params, &pack(&layout.params, ckpt, "")?)?;
         write(&state.buffers, &pack(&layout.buffers, ckpt, "")?)?;
-        write(&state.adam_m, &pack(&layout.params, ckpt, M)?)?;
-        write(&state.adam_v, &pack(&layout.params, ckpt, V)?)?;
-        write(
-            &state.adam_state,
-            ckpt.expect_tensor(OPTIMIZER_STATE, &[adam::STATE_LEN])?,
-        )?;
-        write(
-            &state.rng,
-            ckpt.expect_tensor(RNG_TRAIN, &[rng::STATE_LEN])?,
-        )?;
+        if contents == Contents::Training {
+            write(&state.adam_m, &pack(&layout.params, ckpt, M)?)?;
+            write(&state.adam_v, &pack(&layout.params, ckpt, V)?)?;
+            write(
+                &state.adam_state,
+                ckpt.expect_tensor(OPTIMIZER_STATE, &[adam::STATE_LEN])?,
+            )?;
+            write(
+                &state.rng,
+                ckpt.expect_tensor(RNG_TRAIN, &[rng::STATE_LEN])?,
+            )?;
+        }
         Ok(state)
+    }
+
+    /// Keeps the weights and starts training afresh: Adam's moments and step count zero,
+    /// the training noise generator at `seed` (what `train --init` starts from).
+    pub fn restart_training(&self, seed: u64) -> Result<()> {
+        let gpu = &self.gpu;
+        gpu.write(&self.adam_m, &vec![0.0; self.adam_m.numel()])?;
+        gpu.write(&self.adam_v, &vec![0.0; self.adam_v.numel()])?;
+        gpu.write(&self.adam_state, &[0.0; adam::STATE_LEN])?;
+        gpu.write(&self.rng, &rng::RngState::new(seed).to_words())
     }
 }

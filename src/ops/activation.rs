@@ -1,4 +1,4 @@
-//! relu, tanh, per-channel scale * tanh, and the residual add (shaders/activation.wgsl).
+//! relu, per-channel scale * tanh, and the residual add (shaders/activation.wgsl).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -36,11 +36,6 @@ pub fn relu(gpu: &Gpu, x: &Tensor, y: &Tensor) -> Result<Op> {
     unary(gpu, "relu", "relu_forward", x, y)
 }
 
-/// y = tanh(x).
-pub fn tanh(gpu: &Gpu, x: &Tensor, y: &Tensor) -> Result<Op> {
-    unary(gpu, "tanh", "tanh_forward", x, y)
-}
-
 /// dx = dy * (x > 0), written or added per `mode`.
 pub fn relu_backward(
     gpu: &Gpu,
@@ -52,17 +47,6 @@ pub fn relu_backward(
     unary_backward(gpu, "relu_backward", x, dy, dx, mode)
 }
 
-/// dx = dy * (1 - tanh(x)^2), written or added per `mode`.
-pub fn tanh_backward(
-    gpu: &Gpu,
-    x: &Tensor,
-    dy: &Tensor,
-    dx: &Tensor,
-    mode: GradMode,
-) -> Result<Op> {
-    unary_backward(gpu, "tanh_backward", x, dy, dx, mode)
-}
-
 fn unary(gpu: &Gpu, op: &'static str, entry: &'static str, x: &Tensor, y: &Tensor) -> Result<Op> {
     same_shape(op, &[("x", x), ("y", y)])?;
     let d = gpu.dispatch(
@@ -72,7 +56,7 @@ fn unary(gpu: &Gpu, op: &'static str, entry: &'static str, x: &Tensor, y: &Tenso
         &[Bind::read(1, x), Bind::write(4, y)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(op, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 fn unary_backward(
@@ -92,7 +76,7 @@ fn unary_backward(
         &[Bind::read(1, x), Bind::read(2, dy), Bind::write(5, dx)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(op, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 fn check_scale(op: &'static str, x: &Tensor, scale: &Tensor) -> Result<()> {
@@ -122,7 +106,7 @@ pub fn scale_tanh(gpu: &Gpu, x: &Tensor, scale: &Tensor, y: &Tensor) -> Result<O
         &[Bind::read(1, x), Bind::read(3, scale), Bind::write(4, y)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// Gradients of [`scale_tanh`]: dx written or added per `mode`; dscale added.
@@ -164,7 +148,7 @@ pub fn scale_tanh_backward(
         &[Bind::read(1, x), Bind::read(2, dy), Bind::write(6, dscale)],
         grid(scale.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![input, param]))
+    Ok(Op::new(vec![input, param]))
 }
 
 /// y = a + b (the residual connection; its backward passes dy to both inputs).
@@ -178,5 +162,5 @@ pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, y: &Tensor) -> Result<Op> {
         &[Bind::read(1, a), Bind::read(7, b), Bind::write(4, y)],
         grid(a.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -107,7 +107,7 @@ struct Params {
 /// `grads` keeps the gradient including the L2 term (unclipped); `state` advances by one
 /// step and reports the norm and clip factor. All tensors but `state` have P elements.
 #[allow(clippy::too_many_arguments)]
-pub fn adam_step(
+pub fn l2_clip_adam_step(
     gpu: &Gpu,
     params: &Tensor,
     grads: &Tensor,
@@ -117,7 +117,7 @@ pub fn adam_step(
     state: &Tensor,
     config: &AdamConfig,
 ) -> Result<Op> {
-    const OP: &str = "adam_step";
+    const OP: &str = "l2_clip_adam_step";
     let arenas = [
         ("params", params),
         ("grads", grads),
@@ -202,5 +202,5 @@ pub fn adam_step(
         ],
         grid(n, WG),
     )?;
-    Ok(Op::new(OP, vec![norms, finish, update]))
+    Ok(Op::new(vec![norms, finish, update]))
 }

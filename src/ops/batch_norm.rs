@@ -3,7 +3,7 @@
 //! a log-determinant and an inverse). eps = 1e-5, biased variance, momentum 0.1.
 //!
 //! Training normalizes with the batch's statistics, which the forward writes into the
-//! caller's `Mode::Train` tensors; the backward and an exact inverse read them back.
+//! caller's [`Statistics::Batch`] tensors; the backward and an exact inverse read them back.
 //! The running averages change only through [`update_running`], a separate op, so a
 //! forward can be recorded twice (the trainer recomputes layers) without updating twice.
 //! Evaluation normalizes with the running averages and writes nothing but its outputs.
@@ -40,22 +40,15 @@ pub struct Stats<'a> {
     pub var: &'a Tensor,
 }
 
-/// Which statistics normalize.
-#[derive(Clone, Copy)]
-pub enum Mode<'a> {
-    /// The batch's own: the forward computes them into these tensors, the backward
+/// Which statistics a batch norm normalises with: the one name for this choice in the
+/// ops, the model and the CPU twin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistics {
+    /// The batch's own: the forward computes them into the given tensors, the backward
     /// differentiates through them (they depend on x).
-    Train(Stats<'a>),
+    Batch,
     /// Fixed ones (the running averages), read only.
-    Eval(Stats<'a>),
-}
-
-impl<'a> Mode<'a> {
-    fn stats(self) -> Stats<'a> {
-        match self {
-            Mode::Train(s) | Mode::Eval(s) => s,
-        }
-    }
+    Running,
 }
 
 /// The plain batch norm's parameters, each [C].
@@ -159,7 +152,8 @@ pub fn forward(
     gpu: &Gpu,
     x: &Tensor,
     affine: Affine<'_>,
-    mode: Mode<'_>,
+    statistics: Statistics,
+    stats: Stats<'_>,
     y: &Tensor,
 ) -> Result<Op> {
     let channels = Channels {
@@ -167,7 +161,7 @@ pub fn forward(
         scale: ("weight", affine.weight),
         shift: ("bias", affine.bias),
     };
-    normalize("batch_norm", gpu, x, channels, mode, y, None)
+    normalize("batch_norm", gpu, x, channels, (statistics, stats), y, None)
 }
 
 /// y = (x - mean) / sqrt(var + eps) * exp(log_gamma) + beta, and ADDS the log-det
@@ -176,7 +170,8 @@ pub fn flow_forward(
     gpu: &Gpu,
     x: &Tensor,
     affine: FlowAffine<'_>,
-    mode: Mode<'_>,
+    statistics: Statistics,
+    stats: Stats<'_>,
     y: &Tensor,
     logdet: &Tensor,
 ) -> Result<Op> {
@@ -185,7 +180,15 @@ pub fn flow_forward(
         scale: ("log_gamma", affine.log_gamma),
         shift: ("beta", affine.beta),
     };
-    normalize("flow_batch_norm", gpu, x, channels, mode, y, Some(logdet))
+    normalize(
+        "flow_batch_norm",
+        gpu,
+        x,
+        channels,
+        (statistics, stats),
+        y,
+        Some(logdet),
+    )
 }
 
 fn normalize(
@@ -193,11 +196,10 @@ fn normalize(
     gpu: &Gpu,
     x: &Tensor,
     ch: Channels<'_>,
-    mode: Mode<'_>,
+    (statistics, stats): (Statistics, Stats<'_>),
     y: &Tensor,
     logdet: Option<&Tensor>,
 ) -> Result<Op> {
-    let stats = mode.stats();
     let mut p = params(
         op,
         ("x", x),
@@ -208,9 +210,9 @@ fn normalize(
     let mut outputs = vec![("y", y)];
     let mut inputs = vec![("x", x), ch.scale, ch.shift];
     let stat_list = [("mean", stats.mean), ("var", stats.var)];
-    match mode {
-        Mode::Train(_) => outputs.extend(stat_list),
-        Mode::Eval(_) => inputs.extend(stat_list),
+    match statistics {
+        Statistics::Batch => outputs.extend(stat_list),
+        Statistics::Running => inputs.extend(stat_list),
     }
     if let Some(ld) = logdet {
         per_sample(op, "logdet", ld, x)?;
@@ -219,7 +221,8 @@ fn normalize(
     distinct(op, &outputs, &inputs)?;
 
     let mut dispatches = Vec::new();
-    if let Mode::Train(s) = mode {
+    if statistics == Statistics::Batch {
+        let s = stats;
         dispatches.push(gpu.dispatch(
             &SHADER,
             "batch_norm_stats",
@@ -249,7 +252,7 @@ fn normalize(
     if let Some(ld) = logdet {
         dispatches.push(log_det(gpu, &p, ch.scale.1, stats.var, ld)?);
     }
-    Ok(Op::new(op, dispatches))
+    Ok(Op::new(dispatches))
 }
 
 fn log_det(
@@ -330,7 +333,7 @@ pub fn flow_inverse(
     if let Some(ld) = logdet {
         dispatches.push(log_det(gpu, &p, affine.log_gamma, stats.var, ld)?);
     }
-    Ok(Op::new(OP, dispatches))
+    Ok(Op::new(dispatches))
 }
 
 /// running = (1 - MOMENTUM) * running + MOMENTUM * batch for the mean and the biased
@@ -385,16 +388,17 @@ pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result
         ],
         grid(c, WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
-/// Gradients of [`forward`] given dy; `x` is the forward's input and `mode` its stats.
+/// Gradients of [`forward`] given dy; `x` is the forward's input and `statistics`, `stats` its statistics.
 pub fn backward(
     gpu: &Gpu,
     x: &Tensor,
     dy: &Tensor,
     weight: &Tensor,
-    mode: Mode<'_>,
+    statistics: Statistics,
+    stats: Stats<'_>,
     grads: NormGrads<'_>,
 ) -> Result<Op> {
     const OP: &str = "batch_norm_backward";
@@ -402,25 +406,25 @@ pub fn backward(
         x,
         dy,
         scale: ("weight", weight),
-        mode,
+        statistics,
+        stats,
     };
     let p = backward_params(OP, &inputs, &grads, None)?;
-    Ok(Op::new(
-        OP,
-        vec![backward_dispatch(gpu, &p, &inputs, &grads)?],
-    ))
+    Ok(Op::new(vec![backward_dispatch(gpu, &p, &inputs, &grads)?]))
 }
 
 /// Gradients of [`flow_forward`] given dy and dlogdet [N] (the loss gradient wrt each
 /// sample's log-det); `x` is the forward's input (the trainer rebuilds it with
-/// [`flow_inverse`] and the saved stats) and `mode` its stats.
+/// [`flow_inverse`] and the saved stats) and `statistics`, `stats` its statistics.
+#[allow(clippy::too_many_arguments)]
 pub fn flow_backward(
     gpu: &Gpu,
     x: &Tensor,
     dy: &Tensor,
     dlogdet: &Tensor,
     log_gamma: &Tensor,
-    mode: Mode<'_>,
+    statistics: Statistics,
+    stats: Stats<'_>,
     grads: NormGrads<'_>,
 ) -> Result<Op> {
     const OP: &str = "flow_batch_norm_backward";
@@ -428,11 +432,11 @@ pub fn flow_backward(
         x,
         dy,
         scale: ("log_gamma", log_gamma),
-        mode,
+        statistics,
+        stats,
     };
     let mut p = backward_params(OP, &inputs, &grads, Some(dlogdet))?;
     p.flow = 1;
-    let stats = mode.stats();
     let log_det_part = gpu.dispatch(
         &SHADER,
         "batch_norm_log_det_backward",
@@ -447,19 +451,20 @@ pub fn flow_backward(
         ],
         [p.channels, 1, 1],
     )?;
-    Ok(Op::new(
-        OP,
-        vec![backward_dispatch(gpu, &p, &inputs, &grads)?, log_det_part],
-    ))
+    Ok(Op::new(vec![
+        backward_dispatch(gpu, &p, &inputs, &grads)?,
+        log_det_part,
+    ]))
 }
 
 /// What a backward reads besides dlogdet: the forward's input, dy, the scale parameter
-/// (named as the caller knows it) and the statistics' mode.
+/// (named as the caller knows it) and which statistics, and their tensors.
 struct BackwardInputs<'a> {
     x: &'a Tensor,
     dy: &'a Tensor,
     scale: (&'static str, &'a Tensor),
-    mode: Mode<'a>,
+    statistics: Statistics,
+    stats: Stats<'a>,
 }
 
 fn backward_params(
@@ -468,8 +473,13 @@ fn backward_params(
     grads: &NormGrads<'_>,
     dlogdet: Option<&Tensor>,
 ) -> Result<Params> {
-    let BackwardInputs { x, dy, scale, mode } = *inputs;
-    let stats = mode.stats();
+    let BackwardInputs {
+        x,
+        dy,
+        scale,
+        statistics,
+        stats,
+    } = *inputs;
     let (dx, dx_mode) = grads.dx;
     let mut p = params(
         op,
@@ -504,7 +514,7 @@ fn backward_params(
         ],
         &read,
     )?;
-    p.train = matches!(mode, Mode::Train(_)) as u32;
+    p.train = (statistics == Statistics::Batch) as u32;
     p.accumulate = dx_mode.flag();
     Ok(p)
 }
@@ -515,7 +525,7 @@ fn backward_dispatch(
     inputs: &BackwardInputs<'_>,
     grads: &NormGrads<'_>,
 ) -> Result<Dispatch> {
-    let stats = inputs.mode.stats();
+    let stats = inputs.stats;
     gpu.dispatch(
         &SHADER,
         "batch_norm_backward",

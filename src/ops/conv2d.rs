@@ -207,10 +207,9 @@ pub fn forward_with(
         use_bias: bias.is_some() as u32,
         ..Default::default()
     };
-    Ok(Op::new(
-        OP,
-        vec![gemm(gpu, family, s, params, x, weight, bias, y)?],
-    ))
+    Ok(Op::new(vec![gemm(
+        gpu, family, s, params, x, weight, bias, y,
+    )?]))
 }
 
 /// Where the backward pass puts its results. Parameter gradients are always added.
@@ -311,7 +310,7 @@ pub fn backward_with(
             [s.cout as u32, 1, 1],
         )?);
     }
-    Ok(Op::new(OP_BACKWARD, dispatches))
+    Ok(Op::new(dispatches))
 }
 
 /// dW += sum over pixels of dy x im2col(x): partial sums over chunks of rows, then a

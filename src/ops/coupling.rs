@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::reduce::{per_sample_output, sample_grid};
+use super::per_sample::{per_sample_output, sample_grid};
 use super::{GradMode, Op, distinct, nchw, same_shape};
 use crate::error::{Result, shape_err};
 use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
@@ -134,7 +134,7 @@ pub fn forward(
         ],
         sample_grid(params.samples as usize),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// x = y where kept, (y - t) * exp(-s) where transformed (note the argument order:
@@ -164,7 +164,7 @@ pub fn inverse(
         ],
         grid(y.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// Gradients of [`forward`] from dy and dlogdet [N], given its input x (the trainer may
@@ -211,7 +211,7 @@ pub fn backward(
         ],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// The network's input: b * x for a checkerboard (x's shape, zeros at transformed
@@ -227,7 +227,7 @@ pub fn masked_input(gpu: &Gpu, mask: Mask, x: &Tensor, net_in: &Tensor) -> Resul
         &[Bind::read(1, x), Bind::write(13, net_in)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// Adds the gradient of [`masked_input`]'s output into dx at the kept elements (always
@@ -249,5 +249,5 @@ pub fn masked_input_backward(gpu: &Gpu, mask: Mask, d_net_in: &Tensor, dx: &Tens
         &[Bind::read(14, d_net_in), Bind::write(10, dx)],
         grid(dx.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -31,5 +31,5 @@ pub fn fill(gpu: &Gpu, y: &Tensor, value: f32) -> Result<Op> {
         &[Bind::write(1, y)],
         grid(y.numel(), WG),
     )?;
-    Ok(Op::new("fill", vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -3,7 +3,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::reduce::{per_sample_output, sample_grid};
+use super::per_sample::{per_sample_output, sample_grid};
 use super::{GradMode, Op, distinct, same_shape};
 use crate::error::Result;
 use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
@@ -62,7 +62,7 @@ pub fn forward(
         ],
         sample_grid(samples),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// Gradient of [`forward`] with respect to the dequantized x = (pixels + noise) / 256
@@ -106,7 +106,7 @@ pub fn backward(
         ],
         grid(pixels.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// x = clamp((sigmoid(y) - ALPHA) / (1 - 2 ALPHA), 0, 1): image values in [0, 1] from
@@ -123,5 +123,5 @@ pub fn inverse(gpu: &Gpu, y: &Tensor, x: &Tensor) -> Result<Op> {
         &[Bind::read(8, y), Bind::write(9, x)],
         grid(y.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

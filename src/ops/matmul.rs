@@ -67,5 +67,5 @@ pub fn matmul(gpu: &Gpu, family: KernelFamily, a: &Tensor, b: &Tensor, c: &Tenso
         &[Bind::read(1, a), Bind::read(2, b), Bind::write(3, c)],
         workgroups,
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -1,5 +1,7 @@
 //! GPU ops, one file per op family, each beside its shader `shaders/<name>.wgsl` and its
-//! CPU twin `src/cpu/<name>.rs`; the comparison tests are in `tests/ops/<name>.rs`.
+//! CPU twin `src/cpu/<name>.rs` (for `rng`, `src/philox.rs`); the comparison tests are
+//! in `tests/ops/<name>.rs`. `per_sample` holds the shape rule and grid of the ops that
+//! fuse a per-sample sum.
 //!
 //! An op builder validates shapes (an `Err` naming the op and the shapes, never a GPU
 //! validation abort), then returns an [`Op`]: its dispatches with bindings fixed, to be
@@ -15,7 +17,7 @@ pub mod fill;
 pub mod logit;
 pub mod matmul;
 pub mod normal;
-pub mod reduce;
+mod per_sample;
 pub mod rng;
 pub mod split;
 pub mod squeeze;
@@ -26,13 +28,12 @@ use crate::runtime::{Dispatch, Tensor};
 
 /// One or more dispatches that together perform an op, in order.
 pub struct Op {
-    pub name: &'static str,
     dispatches: Vec<Dispatch>,
 }
 
 impl Op {
-    pub fn new(name: &'static str, dispatches: Vec<Dispatch>) -> Self {
-        Op { name, dispatches }
+    pub fn new(dispatches: Vec<Dispatch>) -> Self {
+        Op { dispatches }
     }
 
     pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {

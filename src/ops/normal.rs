@@ -2,7 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::reduce::{per_sample_output, sample_grid};
+use super::per_sample::{per_sample_output, sample_grid};
 use super::{GradMode, Op, distinct, same_shape};
 use crate::error::Result;
 use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
@@ -39,7 +39,7 @@ pub fn log_density(gpu: &Gpu, z: &Tensor, logp: &Tensor) -> Result<Op> {
         &[Bind::read(1, z), Bind::write(2, logp)],
         sample_grid(samples),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// dz = -z * dlogp[n], written or added per `mode`.
@@ -61,5 +61,5 @@ pub fn log_density_backward(
         &[Bind::read(1, z), Bind::read(3, dlogp), Bind::write(4, dz)],
         grid(z.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

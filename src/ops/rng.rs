@@ -109,7 +109,7 @@ pub fn advance(gpu: &Gpu, state: &Tensor) -> Result<Op> {
         &[Bind::write(2, state)],
         [1, 1, 1],
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 fn fill(
@@ -135,7 +135,7 @@ fn fill(
         &[Bind::write(1, y), Bind::write(2, state)],
         grid(y.numel().div_ceil(4), WG),
     )?;
-    Ok(Op::new(op, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 fn check_state(op: &'static str, state: &Tensor) -> Result<()> {

@@ -62,7 +62,7 @@ pub fn split(gpu: &Gpu, x: &Tensor, a: &Tensor, b: &Tensor) -> Result<Op> {
         &[Bind::read(1, x), Bind::write(2, a), Bind::write(3, b)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// x = (a, b) along channels, the inverse of [`split`]. Also the backward of [`split`].
@@ -77,5 +77,5 @@ pub fn concat(gpu: &Gpu, a: &Tensor, b: &Tensor, x: &Tensor) -> Result<Op> {
         &[Bind::read(4, a), Bind::read(5, b), Bind::write(6, x)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -64,7 +64,7 @@ pub fn squeeze(gpu: &Gpu, x: &Tensor, y: &Tensor) -> Result<Op> {
         &[Bind::read(1, x), Bind::write(2, y)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// The inverse of [`squeeze`]: x from y, shapes as there (note the argument order: input
@@ -79,5 +79,5 @@ pub fn unsqueeze(gpu: &Gpu, y: &Tensor, x: &Tensor) -> Result<Op> {
         &[Bind::read(3, y), Bind::write(4, x)],
         grid(x.numel(), WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }

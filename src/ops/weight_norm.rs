@@ -58,7 +58,7 @@ pub fn forward(gpu: &Gpu, v: &Tensor, g: &Tensor, w: &Tensor) -> Result<Op> {
         &[Bind::read(1, v), Bind::read(2, g), Bind::write(4, w)],
         grid(params.rows as usize, WG),
     )?;
-    Ok(Op::new(OP, vec![d]))
+    Ok(Op::new(vec![d]))
 }
 
 /// Gradients of [`forward`] given dw (the gradient wrt w), ADDED into dv and dg.
@@ -91,5 +91,5 @@ pub fn backward(
         ],
         grid(params.rows as usize, WG),
     )?;
-    Ok(Op::new(OP_BACKWARD, vec![d]))
+    Ok(Op::new(vec![d]))
 }

@@ -135,16 +135,6 @@ impl Tensor {
         self.storage.id
     }
 
-    /// The same data seen with another shape of equal size, or `None` if sizes differ.
-    pub fn reshaped(&self, shape: impl Into<Shape>) -> Option<Tensor> {
-        let shape = shape.into();
-        (shape.numel() == self.numel()).then(|| Tensor {
-            storage: self.storage.clone(),
-            offset: self.offset,
-            shape,
-        })
-    }
-
     /// Whether two tensors overlap in memory.
     pub fn overlaps(&self, other: &Tensor) -> bool {
         self.shares_buffer(other)

@@ -3,5 +3,6 @@
 pub mod evaluate;
 pub mod trainer;
 
-pub use evaluate::{EVAL_SEED, EvalNoise, Evaluation, eval_noise, evaluate};
+pub use crate::model::{EVAL_SEED, EvalNoise, eval_noise};
+pub use evaluate::{Evaluation, evaluate};
 pub use trainer::{Event, Finish, Position, Settings, Trainer};

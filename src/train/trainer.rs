@@ -13,13 +13,15 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::evaluate::EvalNoise;
 use super::evaluate::{Evaluation, evaluate};
+use crate::checkpoint::replace_file;
 use crate::checkpoint::{self, Checkpoint};
 use crate::data::DataSplit;
 use crate::error::{Error, Result};
-use crate::grid::save_grid;
+use crate::grid::{grid_columns, save_grid};
+use crate::model::EvalNoise;
 use crate::model::plan::{Memory, Plan};
+use crate::model::saved::Contents;
 use crate::model::state::ModelState;
 use crate::ops::adam::AdamConfig;
 
@@ -43,7 +45,8 @@ pub struct Settings {
     /// run reads the same data.
     #[serde(default)]
     pub data: Option<PathBuf>,
-    /// The number of training images, checked on resume (0: unknown).
+    /// The number of training images: resuming with a dataset of another size is an
+    /// error (0: unknown, in checkpoints written before this was recorded).
     #[serde(default)]
     pub train_images: usize,
 }
@@ -111,7 +114,7 @@ impl Trainer {
         out: &Path,
     ) -> Result<Trainer> {
         let config = &state.config;
-        let shape = [config.channels, config.height, config.width];
+        let shape = config.chw();
         if data.train.shape() != shape {
             return Err(Error::Config(format!(
                 "the training images are {:?} (CxHxW) but the model expects {shape:?}",
@@ -167,9 +170,27 @@ impl Trainer {
             path: path.clone(),
             detail: e.to_string(),
         };
+        if Contents::of(&ckpt) == Contents::Weights {
+            return Err(in_file(Error::Config(format!(
+                "it holds weights only (no optimizer state, RNG or position), so it cannot \
+                 resume a run; start a new run from it with `realnvp train --init {}`",
+                path.display()
+            ))));
+        }
         let state = ModelState::from_checkpoint(gpu, &ckpt).map_err(in_file)?;
-        let settings: Settings = meta_json(&ckpt, META_SETTINGS).map_err(in_file)?;
+        let mut settings: Settings = meta_json(&ckpt, META_SETTINGS).map_err(in_file)?;
         let data = data(&state.config, settings.data.as_deref())?;
+        let images = data.train.len();
+        if settings.train_images != 0 && settings.train_images != images {
+            return Err(Error::Config(format!(
+                "the run in {} trained on {} images but {} holds {images}: resume with the \
+                 same dataset, or start a new run",
+                out.display(),
+                settings.train_images,
+                data.train.source
+            )));
+        }
+        settings.train_images = images;
         let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
         Trainer::new(state, data, settings, position, out)
     }
@@ -301,35 +322,30 @@ impl Trainer {
         let path = self.out.join(CHECKPOINT_FILE);
         checkpoint::save(&path, &ckpt)?;
         let config_path = self.out.join("config.json");
-        std::fs::write(&config_path, self.state.config.to_json()).map_err(|e| Error::Io {
-            path: config_path,
-            source: e,
+        replace_file(&config_path, self.state.config.to_json().as_bytes()).map_err(|e| {
+            Error::Io {
+                path: config_path,
+                source: e,
+            }
         })?;
         Ok(path)
     }
 
     /// A grid of samples at the settings' temperature, `samples_epoch<k>.png`.
     fn write_samples(&self, epoch: u64) -> Result<()> {
-        if self.settings.samples == 0 {
+        let n = self.settings.samples;
+        if n == 0 {
             return Ok(());
         }
-        let c = &self.state.config;
-        let shape = [c.channels, c.height, c.width];
-        let per = shape.iter().product::<usize>();
-        self.plan.seed_sampling(self.settings.seed)?;
-        let mut images = Vec::new();
-        while images.len() < self.settings.samples * per {
-            self.plan.sample(self.settings.temperature)?;
-            images.extend(self.plan.read_images()?);
-        }
-        images.truncate(self.settings.samples * per);
-        let columns = (self.settings.samples as f64).sqrt().ceil() as usize;
+        let images = self
+            .plan
+            .sample_images(self.settings.seed, self.settings.temperature, n)?;
         save_grid(
             &self.out.join(format!("samples_epoch{epoch}.png")),
             &images,
-            self.settings.samples,
-            shape,
-            columns,
+            n,
+            self.state.config.chw(),
+            grid_columns(n),
         )
     }
 

@@ -16,13 +16,13 @@ pub fn perturbed_model(gpu: &Arc<Gpu>, preset: &str, seed: u64) -> ModelState {
     let config = ModelConfig::preset(preset).unwrap();
     let state = ModelState::new(gpu.clone(), config, seed).unwrap();
     let mut params = state.layout.init_params(seed);
-    let noise = realnvp::cpu::rng::normal(seed, 1, 0, params.len(), 0.05);
+    let noise = realnvp::philox::normal(seed, 1, 0, params.len(), 0.05);
     for (p, e) in params.iter_mut().zip(noise) {
         *p += e as f32;
     }
     gpu.write(&state.params, &params).unwrap();
     let mut buffers = state.layout.init_buffers();
-    let noise = realnvp::cpu::rng::uniform(seed, 2, 0, buffers.len());
+    let noise = realnvp::philox::uniform(seed, 2, 0, buffers.len());
     for (slot, b) in state.layout.buffers.slots.iter().zip(0..) {
         let _ = b;
         for i in slot.offset..slot.offset + slot.len() {
@@ -44,7 +44,7 @@ pub fn plan(state: &ModelState, batch: usize, memory: Memory) -> Plan {
 
 /// Pixel values 0..255 from a seed.
 pub fn random_pixels(n: usize, seed: u64) -> Vec<f32> {
-    realnvp::cpu::rng::uniform(seed, 0, 9, n)
+    realnvp::philox::uniform(seed, 0, 9, n)
         .into_iter()
         .map(|u| (u * 256.0).floor() as f32)
         .collect()

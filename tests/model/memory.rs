@@ -12,7 +12,7 @@ fn recomputed_and_stored_activations_give_the_same_gradients() {
     let state = perturbed_model(&gpu, "tiny", 21);
     let n = 8;
     let pixels = random_pixels(n * 64, 22);
-    let noise: Vec<f32> = realnvp::cpu::rng::uniform(23, 0, 0, n * 64)
+    let noise: Vec<f32> = realnvp::philox::uniform(23, 0, 0, n * 64)
         .iter()
         .map(|&u| u as f32)
         .collect();

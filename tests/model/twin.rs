@@ -3,9 +3,10 @@
 //! gradient of the training loss against finite differences of the twin's loss.
 
 use realnvp::check::{assert_close, widen};
-use realnvp::cpu::flow::{CpuFlow, NormMode};
+use realnvp::cpu::flow::CpuFlow;
 use realnvp::model::plan::Memory;
 use realnvp::model::state::ModelState;
+use realnvp::ops::batch_norm::Statistics;
 
 use super::helpers::*;
 use crate::common::gpu;
@@ -20,7 +21,7 @@ fn batch(n: usize, d: usize, seed: u64) -> Batch {
     Batch {
         n,
         pixels: random_pixels(n * d, seed),
-        noise: realnvp::cpu::rng::uniform(seed, 0, 1, n * d)
+        noise: realnvp::philox::uniform(seed, 0, 1, n * d)
             .iter()
             .map(|&u| u as f32)
             .collect(),
@@ -50,7 +51,7 @@ fn check_log_likelihood(preset: &str, n: usize) {
     let b = batch(n, d, 32);
     let plan = plan(&state, n, Memory::Recompute);
     let gpu_stats = plan.evaluate(&b.pixels, &b.noise).unwrap();
-    let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), n, NormMode::Eval);
+    let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), n, Statistics::Running);
     let got: Vec<f64> = (0..n).map(|i| gpu_stats.nll(i, d)).collect();
     assert_close(
         &format!("{preset}: -log p(x), GPU vs CPU twin (eval)"),
@@ -60,7 +61,7 @@ fn check_log_likelihood(preset: &str, n: usize) {
         1e-4,
     );
     let logp: Vec<f64> = (0..n)
-        .map(|i| gpu_stats.logp_z[i] as f64 + gpu_stats.logdet_flow[i] as f64)
+        .map(|i| gpu_stats.logp_z(i) + gpu_stats.logdet_flow(i))
         .collect();
     let want_logp: Vec<f64> = want
         .logp_z
@@ -72,6 +73,23 @@ fn check_log_likelihood(preset: &str, n: usize) {
         &format!("{preset}: log p(y), GPU vs CPU twin (eval)"),
         &logp,
         &want_logp,
+        0.0,
+        1e-4,
+    );
+    // The per-latent rows behind `realnvp score`'s split: each latent's log-density.
+    for (k, z) in want.latents.iter().enumerate() {
+        assert_close(
+            &format!("{preset}: log N(z_{k}), GPU vs CPU twin"),
+            &widen(&gpu_stats.logp_latent[k]),
+            &realnvp::cpu::normal::log_density(z, n),
+            0.0,
+            1e-4,
+        );
+    }
+    assert_close(
+        &format!("{preset}: preprocessing log-det, GPU vs CPU twin"),
+        &widen(&gpu_stats.logdet_pre),
+        &want.logdet_pre,
         0.0,
         1e-4,
     );
@@ -101,7 +119,7 @@ fn training_forward_and_running_statistics_match_the_cpu_twin() {
     let b = batch(6, 64, 42);
     let plan = plan(&state, b.n, Memory::Recompute);
     let stats = plan.gradients(&b.pixels, Some(&b.noise)).unwrap();
-    let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), b.n, NormMode::Train);
+    let want = twin.forward(&widen(&b.pixels), &widen(&b.noise), b.n, Statistics::Batch);
     let got: Vec<f64> = (0..b.n).map(|i| stats.nll(i, 64)).collect();
     assert_close(
         "tiny: -log p(x), GPU vs CPU twin (training mode)",

@@ -53,7 +53,7 @@ impl Arenas {
     }
 
     fn op(&self, gpu: &Gpu, config: &AdamConfig) -> realnvp::ops::Op {
-        adam::adam_step(
+        adam::l2_clip_adam_step(
             gpu,
             &self.gpu_params,
             &self.gpu_grads,
@@ -72,7 +72,7 @@ impl Arenas {
         gpu.write(&self.gpu_grads, &narrow(grads)).unwrap();
         gpu.run(|p| op.encode(p));
         let mut g = grads.to_vec();
-        cpu::adam_step(
+        cpu::l2_clip_adam_step(
             &mut self.params,
             &mut g,
             &mut self.m,
@@ -207,26 +207,46 @@ fn wrong_lengths_and_aliasing_are_errors_naming_the_op() {
     let short = t(100);
     let err = |r: realnvp::Result<realnvp::ops::Op>| r.err().expect("must fail").to_string();
 
-    let e = err(adam::adam_step(&gpu, &p, &short, &m, &v, &l2, &s, &config));
+    let e = err(adam::l2_clip_adam_step(
+        &gpu, &p, &short, &m, &v, &l2, &s, &config,
+    ));
     assert!(
-        e.contains("adam_step") && e.contains("[100]") && e.contains("[101]"),
+        e.contains("l2_clip_adam_step") && e.contains("[100]") && e.contains("[101]"),
         "{e}"
     );
-    let e = err(adam::adam_step(&gpu, &p, &g, &m, &v, &short, &s, &config));
+    let e = err(adam::l2_clip_adam_step(
+        &gpu, &p, &g, &m, &v, &short, &s, &config,
+    ));
     assert!(
-        e.contains("adam_step") && e.contains("l2") && e.contains("[100]"),
+        e.contains("l2_clip_adam_step") && e.contains("l2") && e.contains("[100]"),
         "{e}"
     );
-    let e = err(adam::adam_step(&gpu, &p, &g, &m, &v, &l2, &t(7), &config));
+    let e = err(adam::l2_clip_adam_step(
+        &gpu,
+        &p,
+        &g,
+        &m,
+        &v,
+        &l2,
+        &t(7),
+        &config,
+    ));
     assert!(
-        e.contains("adam_step") && e.contains("state") && e.contains("[7]"),
+        e.contains("l2_clip_adam_step") && e.contains("state") && e.contains("[7]"),
         "{e}"
     );
-    let e = err(adam::adam_step(&gpu, &p, &g, &m, &m, &l2, &s, &config));
-    assert!(e.contains("adam_step") && e.contains("overlap"), "{e}");
-    let e = err(adam::adam_step(&gpu, &p, &g, &m, &v, &p, &s, &config));
+    let e = err(adam::l2_clip_adam_step(
+        &gpu, &p, &g, &m, &m, &l2, &s, &config,
+    ));
     assert!(
-        e.contains("adam_step") && e.contains("shares its buffer"),
+        e.contains("l2_clip_adam_step") && e.contains("overlap"),
+        "{e}"
+    );
+    let e = err(adam::l2_clip_adam_step(
+        &gpu, &p, &g, &m, &v, &p, &s, &config,
+    ));
+    assert!(
+        e.contains("l2_clip_adam_step") && e.contains("shares its buffer"),
         "{e}"
     );
     let arena = t(2 * 128);
@@ -234,9 +254,11 @@ fn wrong_lengths_and_aliasing_are_errors_naming_the_op() {
         arena.view(0, [101]).unwrap(),
         arena.view(128, [101]).unwrap(),
     );
-    let e = err(adam::adam_step(&gpu, &p, &g, &low, &v, &high, &s, &config));
+    let e = err(adam::l2_clip_adam_step(
+        &gpu, &p, &g, &low, &v, &high, &s, &config,
+    ));
     assert!(
-        e.contains("adam_step") && e.contains("l2") && e.contains("output m "),
+        e.contains("l2_clip_adam_step") && e.contains("l2") && e.contains("output m "),
         "{e}"
     );
     assert!(OptimState::from_words(&[0.0; 3]).is_err());

@@ -1,6 +1,6 @@
 use realnvp::check::{assert_close, assert_gradient, dot, narrow};
 use realnvp::cpu::batch_norm::{self as cpu, Stats};
-use realnvp::ops::batch_norm::{self, Affine, FlowAffine, Mode, NormGrads};
+use realnvp::ops::batch_norm::{self, Affine, FlowAffine, NormGrads, Statistics};
 use realnvp::ops::{GradMode, Op};
 use realnvp::runtime::VIEW_ALIGN;
 use realnvp::{Gpu, Tensor};
@@ -70,7 +70,7 @@ fn gpu_forward(
     flow: bool,
     x: &Tensor,
     (scale, shift): &(Tensor, Tensor),
-    mode: Mode<'_>,
+    (statistics, stats): (Statistics, batch_norm::Stats<'_>),
     y: &Tensor,
     logdet: &Tensor,
 ) -> Op {
@@ -79,13 +79,13 @@ fn gpu_forward(
             log_gamma: scale,
             beta: shift,
         };
-        batch_norm::flow_forward(gpu, x, affine, mode, y, logdet).unwrap()
+        batch_norm::flow_forward(gpu, x, affine, statistics, stats, y, logdet).unwrap()
     } else {
         let affine = Affine {
             weight: scale,
             bias: shift,
         };
-        batch_norm::forward(gpu, x, affine, mode, y).unwrap()
+        batch_norm::forward(gpu, x, affine, statistics, stats, y).unwrap()
     }
 }
 
@@ -118,9 +118,9 @@ fn batch_norm_forward_matches_cpu_in_training_and_evaluation() {
                 let (y, logdet) = (gpu.empty(shape).unwrap(), upload(&gpu, [n], &logdet_prior));
                 let (saved, run) = (gpu_stats(&saved_t), gpu_stats(&running_t));
                 let mode = if train {
-                    Mode::Train(saved)
+                    (Statistics::Batch, saved)
                 } else {
-                    Mode::Eval(run)
+                    (Statistics::Running, run)
                 };
                 let fwd = gpu_forward(&gpu, flow, &xt, &params, mode, &y, &logdet);
                 let update = batch_norm::update_running(&gpu, saved, run).unwrap();
@@ -195,7 +195,15 @@ fn flow_batch_norm_inverse_recovers_x_with_saved_and_running_stats() {
         let logdet = gpu.zeros([n]).unwrap();
         let inverse_logdet = gpu.zeros([n]).unwrap();
         let ops = [
-            batch_norm::flow_forward(&gpu, &xt, affine, Mode::Train(saved), &y_train, &logdet),
+            batch_norm::flow_forward(
+                &gpu,
+                &xt,
+                affine,
+                Statistics::Batch,
+                saved,
+                &y_train,
+                &logdet,
+            ),
             batch_norm::flow_inverse(
                 &gpu,
                 &y_train,
@@ -204,7 +212,15 @@ fn flow_batch_norm_inverse_recovers_x_with_saved_and_running_stats() {
                 &x_train,
                 Some(&inverse_logdet),
             ),
-            batch_norm::flow_forward(&gpu, &xt, affine, Mode::Eval(run), &y_eval, &logdet),
+            batch_norm::flow_forward(
+                &gpu,
+                &xt,
+                affine,
+                Statistics::Running,
+                run,
+                &y_eval,
+                &logdet,
+            ),
             batch_norm::flow_inverse(&gpu, &y_eval, affine, run, &x_eval, None),
         ]
         .map(Result::unwrap);
@@ -274,9 +290,9 @@ fn batch_norm_backward_matches_cpu_in_training_and_evaluation() {
                 let (dscale, dshift) = arena_pair(&gpu, &dscale_prior, &dshift_prior);
                 let (saved, run) = (gpu_stats(&saved_t), gpu_stats(&running_t));
                 let mode = if train {
-                    Mode::Train(saved)
+                    (Statistics::Batch, saved)
                 } else {
-                    Mode::Eval(run)
+                    (Statistics::Running, run)
                 };
                 let fwd = gpu_forward(&gpu, flow, &xt, &params, mode, &y, &logdet);
                 let grads = NormGrads {
@@ -285,9 +301,11 @@ fn batch_norm_backward_matches_cpu_in_training_and_evaluation() {
                     dshift: &dshift,
                 };
                 let bwd = if flow {
-                    batch_norm::flow_backward(&gpu, &xt, &dyt, &dlogdet_t, &params.0, mode, grads)
+                    batch_norm::flow_backward(
+                        &gpu, &xt, &dyt, &dlogdet_t, &params.0, mode.0, mode.1, grads,
+                    )
                 } else {
-                    batch_norm::backward(&gpu, &xt, &dyt, &params.0, mode, grads)
+                    batch_norm::backward(&gpu, &xt, &dyt, &params.0, mode.0, mode.1, grads)
                 }
                 .unwrap();
                 gpu.run(|p| {
@@ -419,7 +437,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
             weight: &w4,
             bias: &b,
         },
-        Mode::Eval(stats),
+        Statistics::Running,
+        stats,
         &y,
     ));
     assert!(
@@ -431,7 +450,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &gpu,
         &flat,
         affine,
-        Mode::Eval(stats),
+        Statistics::Running,
+        stats,
         &y,
     ));
     assert!(e.contains("batch_norm") && e.contains("[2, 48]"), "{e}");
@@ -439,7 +459,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &gpu,
         &x,
         affine,
-        Mode::Train(stats),
+        Statistics::Batch,
+        stats,
         &x,
     ));
     assert!(
@@ -452,7 +473,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &gpu,
         &x,
         flow,
-        Mode::Train(stats),
+        Statistics::Batch,
+        stats,
         &y,
         &logdet3,
     ));
@@ -489,7 +511,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &x,
         &y_bad,
         &w,
-        Mode::Train(stats),
+        Statistics::Batch,
+        stats,
         grads(&y),
     ));
     assert!(
@@ -502,7 +525,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &y,
         &logdet3,
         &w,
-        Mode::Train(stats),
+        Statistics::Batch,
+        stats,
         grads(&y_bad),
     ));
     assert!(
@@ -516,7 +540,8 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         &y,
         &dlogdet,
         &w,
-        Mode::Train(stats),
+        Statistics::Batch,
+        stats,
         grads(&y),
     ));
     assert!(

@@ -8,6 +8,28 @@ fn plus(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
+/// More samples than one grid dimension holds (65535 workgroups) fold into y
+/// (`per_sample::sample_grid`, shared by every per-sample sum).
+#[test]
+fn log_density_covers_samples_past_the_grid_limit() {
+    let gpu = gpu();
+    let samples = 65535 + 9;
+    let z: Vec<f64> = (0..samples * 2).map(|i| (i % 7) as f64 * 0.5).collect();
+    let (zt, logp) = (
+        upload(&gpu, [samples, 2], &z),
+        gpu.zeros([samples]).unwrap(),
+    );
+    let op = normal::log_density(&gpu, &zt, &logp).unwrap();
+    gpu.run(|p| op.encode(p));
+    assert_close(
+        "normal log_density, folded grid",
+        &download(&gpu, &logp),
+        &cpu::log_density(&z, samples),
+        1e-5,
+        1e-6,
+    );
+}
+
 #[test]
 fn log_density_and_backward_match_cpu_and_finite_differences() {
     let gpu = gpu();

@@ -1,6 +1,6 @@
 use realnvp::check::assert_close;
-use realnvp::cpu::rng as cpu;
 use realnvp::ops::rng::{self, RngState};
+use realnvp::philox as cpu;
 use realnvp::{Gpu, Tensor};
 
 use crate::common::*;

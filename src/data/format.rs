@@ -16,7 +16,7 @@ const MNIST_TEST: [&str; 4] = [
 ];
 const CIFAR_TEST: &str = "test_batch.bin";
 
-pub enum Layout {
+pub enum Format {
     /// MNIST idx3 image files; labels are picked up from beside each when present.
     Idx {
         train: PathBuf,
@@ -31,7 +31,7 @@ pub enum Layout {
     Folder(PathBuf),
 }
 
-impl Layout {
+impl Format {
     /// A file is one IDX image file, or a CIFAR batch if it ends in `.bin`. A directory is
     /// MNIST if it holds `*train-images-idx3-ubyte[.gz]` (with `*t10k-…` or `*test-…` as
     /// the test set), else CIFAR-10 if it holds `data_batch_*.bin` (with `test_batch.bin`),
@@ -41,12 +41,12 @@ impl Layout {
         if metadata.is_file() {
             let file = path.to_path_buf();
             return Ok(if path.extension().is_some_and(|e| e == "bin") {
-                Layout::Cifar {
+                Format::Cifar {
                     train: vec![file],
                     test: None,
                 }
             } else {
-                Layout::Idx {
+                Format::Idx {
                     train: file,
                     test: None,
                 }
@@ -55,7 +55,7 @@ impl Layout {
         let files = sorted_files(path)?;
         if let Some(train) = only_match(path, &files, "MNIST training image", &MNIST_TRAIN)? {
             let test = only_match(path, &files, "MNIST test image", &MNIST_TEST)?;
-            return Ok(Layout::Idx { train, test });
+            return Ok(Format::Idx { train, test });
         }
         let cifar_train: Vec<PathBuf> = files
             .iter()
@@ -67,27 +67,27 @@ impl Layout {
             .collect();
         if !cifar_train.is_empty() {
             let test = files.iter().find(|f| file_name(f) == CIFAR_TEST).cloned();
-            return Ok(Layout::Cifar {
+            return Ok(Format::Cifar {
                 train: cifar_train,
                 test,
             });
         }
-        Ok(Layout::Folder(path.to_path_buf()))
+        Ok(Format::Folder(path.to_path_buf()))
     }
 
     pub fn load_train(&self, channels: usize, height: usize, width: usize) -> Result<Dataset> {
         match self {
-            Layout::Idx { train, .. } => load_idx(train),
-            Layout::Cifar { train, .. } => cifar::load(train),
-            Layout::Folder(dir) => folder::load(dir, channels, height, width),
+            Format::Idx { train, .. } => load_idx(train),
+            Format::Cifar { train, .. } => cifar::load(train),
+            Format::Folder(dir) => folder::load(dir, channels, height, width),
         }
     }
 
     pub fn load_test(&self) -> Result<Option<Dataset>> {
         match self {
-            Layout::Idx { test, .. } => test.as_deref().map(load_idx).transpose(),
-            Layout::Cifar { test, .. } => test.as_ref().map(|t| cifar::load(&[t])).transpose(),
-            Layout::Folder(_) => Ok(None),
+            Format::Idx { test, .. } => test.as_deref().map(load_idx).transpose(),
+            Format::Cifar { test, .. } => test.as_ref().map(|t| cifar::load(&[t])).transpose(),
+            Format::Folder(_) => Ok(None),
         }
     }
 }
