@@ -5,6 +5,7 @@
 //! - [`cpu`]: the plain-Rust f64 twin of every op, the reference the tests trust.
 //! - [`philox`]: the Philox4x32-10 generator on the CPU (initialisation, evaluation
 //!   noise; also the twin of the GPU generator).
+//! - [`error`]: the library's error type; every failure names the thing at fault.
 //! - [`check`]: comparison and finite-difference helpers for tests and benchmarks.
 //! - [`checkpoint`]: named f32 tensors and metadata saved to and loaded from safetensors files.
 //! - [`data`]: MNIST, CIFAR-10 and image-folder datasets, batches, epoch order.

@@ -9,6 +9,7 @@ mod ops {
     mod batch_norm;
     mod conv2d;
     mod coupling;
+    mod display;
     mod fill;
     mod logit;
     mod matmul;

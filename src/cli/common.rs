@@ -3,18 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
-
 use crate::Gpu;
 use crate::data::{self, DataSplit, Dataset, folder};
-use crate::model::{EvalNoise, Model, ModelConfig};
+use crate::model::{Model, ModelConfig};
 
 /// A checkpoint or weights-only file on the chosen adapter, with an inference plan of
 /// `batch` (the config's batch if None).
 pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow::Result<Model> {
-    if batch == Some(0) {
-        anyhow::bail!("--batch must be at least 1");
-    }
     Ok(Model::open(Gpu::new(adapter)?, path, batch)?)
 }
 
@@ -79,29 +74,4 @@ pub fn load_images(
         count,
         files: None,
     })
-}
-
-/// How evaluation dequantises, as a flag.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Noise {
-    /// One fixed-seed draw of dequantisation noise per image (the reported test bits/dim).
-    Seeded,
-    /// u = 0.5 for every pixel (deterministic; for comparing implementations).
-    Half,
-}
-
-impl Noise {
-    pub fn eval_noise(self) -> EvalNoise {
-        match self {
-            Noise::Seeded => EvalNoise::Seeded,
-            Noise::Half => EvalNoise::Half,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Noise::Seeded => "seeded",
-            Noise::Half => "half",
-        }
-    }
 }

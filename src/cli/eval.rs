@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{Noise, load_data, open};
+use super::common::{load_data, open};
+use crate::model::EvalNoise;
 use crate::train::evaluate;
 
 #[derive(Args)]
@@ -18,7 +19,7 @@ pub struct EvalArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "seeded")]
-    noise: Noise,
+    noise: EvalNoise,
     /// Also evaluate the training split.
     #[arg(long)]
     train: bool,
@@ -37,7 +38,7 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         sets.push(("train", &split.train));
     }
     for (name, data) in sets {
-        let e = evaluate(&model.plan, data, args.noise.eval_noise())?;
+        let e = evaluate(&model.plan, data, args.noise)?;
         println!(
             "{}",
             json!({

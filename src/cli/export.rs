@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::open;
-use crate::checkpoint;
+use crate::model::state::ModelState;
+use crate::{Gpu, checkpoint};
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -30,20 +30,26 @@ pub fn run(args: ExportArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         "--out {} is the checkpoint itself: choose another file",
         args.out.display()
     );
-    let model = open(adapter, &args.checkpoint, Some(1))?;
+    let source = checkpoint::load(&args.checkpoint)?;
+    let state = ModelState::from_checkpoint(Gpu::new(adapter)?, &source).map_err(|e| {
+        crate::Error::Checkpoint {
+            path: args.checkpoint.clone(),
+            detail: e.to_string(),
+        }
+    })?;
     let mut meta = BTreeMap::from([(
         "exported_from".to_owned(),
         args.checkpoint.display().to_string(),
     )]);
-    if let Some(position) = model.meta.get("train.position") {
+    if let Some(position) = source.meta.get("train.position") {
         meta.insert("trained".to_owned(), position.clone());
     }
-    checkpoint::save(&args.out, &model.state.to_weights(meta)?)?;
+    checkpoint::save(&args.out, &state.to_weights(meta)?)?;
     let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "wrote the weights of {} ({} parameters, {:.1} MB) to {}",
         args.checkpoint.display(),
-        model.state.layout.param_count(),
+        state.layout.param_count(),
         bytes as f64 / 1e6,
         args.out.display()
     );

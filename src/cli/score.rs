@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{Noise, load_images, open};
+use super::common::{load_images, open};
+use crate::model::EvalNoise;
 
 #[derive(Args)]
 pub struct ScoreArgs {
@@ -22,10 +23,10 @@ pub struct ScoreArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Only the first this many images of the dataset.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "images")]
     count: Option<usize>,
     #[arg(long, value_enum, default_value = "seeded")]
-    noise: Noise,
+    noise: EvalNoise,
     #[arg(long)]
     batch: Option<usize>,
 }
@@ -40,7 +41,7 @@ pub fn run(args: ScoreArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     )?;
     let scores = model
         .plan
-        .score(&images.data, &images.indices(), args.noise.eval_noise())?;
+        .score(&images.data, &images.indices(), args.noise)?;
     for (i, s) in scores.iter().enumerate() {
         let per_scale: Vec<_> = s
             .latent

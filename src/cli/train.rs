@@ -8,10 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::common::load_data;
+use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
 use crate::train::{Event, Finish, Position, Settings, Trainer};
-use crate::{Gpu, checkpoint};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -89,12 +89,7 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     } else {
         let state = match &args.init {
             Some(path) => {
-                let mut state = ModelState::from_checkpoint(gpu, &checkpoint::load(path)?)
-                    .map_err(|e| crate::Error::Checkpoint {
-                        path: path.clone(),
-                        detail: e.to_string(),
-                    })?;
-                state.restart_training(args.seed)?;
+                let mut state = ModelState::for_new_run(gpu, path, args.seed)?;
                 state.config.batch = args.batch.unwrap_or(state.config.batch);
                 state.config.validate()?;
                 eprintln!("starting from the weights of {}", path.display());

@@ -7,6 +7,7 @@ pub mod adam;
 pub mod batch_norm;
 pub mod conv2d;
 pub mod coupling;
+pub mod display;
 pub mod fill;
 pub mod flow;
 pub mod logit;

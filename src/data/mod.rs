@@ -1,10 +1,11 @@
 //! Datasets: MNIST IDX files, CIFAR-10 binary batches and folders of PNG/JPEG images,
 //! all loaded into one in-memory [`Dataset`] of uint8 NCHW pixels.
 //!
-//! [`load`] and [`load_split`] pick the format from the path (see [`Format::find`]) and
-//! check that the images have the shape the model was built for. Only the folder loader
-//! resizes; a fixed-size format of the wrong shape is an error, since choosing the
-//! model preset is the caller's job.
+//! Every loader picks the format from the path (see [`Format::find`]).
+//! [`load_for_model`], what the commands and the trainer use, shapes a dataset for a
+//! model: folders are scaled as they load, and a fixed-size format (IDX, CIFAR) of the
+//! model's channel count but another size is resized. [`load`] and [`load_split`] are
+//! strict: images of another shape are an error naming both shapes.
 
 pub mod cifar;
 mod dataset;

@@ -54,7 +54,7 @@ impl Layer {
 /// by a flow batch norm.
 pub fn layers(config: &ModelConfig) -> Vec<Layer> {
     let mut out = Vec::new();
-    let mut shape = [config.channels, config.height, config.width];
+    let mut shape = config.chw();
     for scale in 0..config.scales {
         let last = scale + 1 == config.scales;
         let checkers = if last { 4 } else { 3 };

@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 
 impl Plan {
     /// `n` latent vectors from the prior N(0, I), drawn by the sampling generator
-    /// restarted at `seed`: the same vectors for the same seed on any batch size'
-    /// plan of one adapter. Samples at temperature T are these times T.
+    /// restarted at `seed`, a batch at a time: the same vectors for the same seed and
+    /// batch size (docs/MODEL.md, "Samples"). Samples at temperature T are these times T.
     pub fn prior_latents(&self, seed: u64, n: usize) -> Result<Vec<Vec<f32>>> {
         let layout = &self.latent_layout;
         self.seed_sampling(seed)?;

@@ -96,12 +96,12 @@ impl ModelConfig {
         Ok(())
     }
 
-    /// D = C * H * W, the dimension bits/dim divides by.
     /// [channels, height, width] of one image.
     pub fn chw(&self) -> [usize; 3] {
         [self.channels, self.height, self.width]
     }
 
+    /// D = C * H * W, the dimension bits/dim divides by.
     pub fn dim(&self) -> usize {
         self.channels * self.height * self.width
     }

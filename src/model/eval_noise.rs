@@ -5,11 +5,22 @@ use crate::philox;
 /// The key of the reported test bits/dim's one fixed noise draw.
 pub const EVAL_SEED: u64 = 20_170_424;
 
-/// How evaluation dequantises: u = 0.5 for every pixel, or one fixed draw per image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How evaluation dequantises (also the commands' `--noise` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum EvalNoise {
+    /// u = 0.5 for every pixel (deterministic; for comparing implementations).
     Half,
+    /// One fixed-seed draw per image (the reported test bits/dim).
     Seeded,
+}
+
+impl EvalNoise {
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalNoise::Half => "half",
+            EvalNoise::Seeded => "seeded",
+        }
+    }
 }
 
 /// The noise u of the images numbered `images` (their indices in the dataset), `dim`

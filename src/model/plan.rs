@@ -37,7 +37,7 @@ pub struct Plan {
     /// vals[l] is layer l's input; vals[layers] the last latent.
     vals: Vec<Tensor>,
     pub latents: Vec<Tensor>,
-    /// Per-sample sums, one row of `stats_stride` per term (see [`StatRows`]).
+    /// Per-sample sums, one row of `rows.stride` values per term (see [`StatRows`]).
     stats: Tensor,
     rows: StatRows,
     /// Samples in [0, 1] written by the inverse pass.
@@ -581,4 +581,25 @@ fn training_ops(
         )?],
         optimizer_state: state.adam_state.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelConfig;
+
+    #[test]
+    fn a_scale_runs_up_to_and_including_its_factor_out() {
+        let arch = layers(&ModelConfig::preset("mnist").unwrap());
+        let scales = layer_scales(&arch);
+        let factor_out = arch
+            .iter()
+            .position(|l| matches!(l, Layer::FactorOut { .. }))
+            .unwrap();
+        assert_eq!(factor_out, 13);
+        assert!(scales[..=factor_out].iter().all(|&s| s == 0));
+        assert!(scales[factor_out + 1..].iter().all(|&s| s == 1));
+        let three = layers(&ModelConfig::preset("cifar10").unwrap());
+        assert_eq!(layer_scales(&three).last(), Some(&2));
+    }
 }

@@ -137,6 +137,13 @@ impl ModelState {
         let state = ModelState::new(gpu, config, 0)?;
         let layout = &state.layout;
         let contents = Contents::of(ckpt);
+        if ckpt.meta.get(CONTENTS_KEY).map(String::as_str) == Some(Contents::Training.key())
+            && contents == Contents::Weights
+        {
+            return Err(Error::CheckpointMismatch(
+                "marked as a training checkpoint but holds no optimizer or RNG tensors".into(),
+            ));
+        }
         let prefixes: &[&str] = match contents {
             Contents::Training => &["", M, V],
             Contents::Weights => &[""],
@@ -175,9 +182,23 @@ impl ModelState {
         Ok(state)
     }
 
+    /// The weights of the file at `path` (a weights-only file or a checkpoint) ready for a
+    /// new run: Adam's moments and step count zero, the training noise generator at
+    /// `seed` (what `train --init` starts from). Errors name the file.
+    pub fn for_new_run(gpu: Arc<Gpu>, path: &std::path::Path, seed: u64) -> Result<ModelState> {
+        let in_file = |e: Error| Error::Checkpoint {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        };
+        let state =
+            ModelState::from_checkpoint(gpu, &crate::checkpoint::load(path)?).map_err(in_file)?;
+        state.restart_training(seed).map_err(in_file)?;
+        Ok(state)
+    }
+
     /// Keeps the weights and starts training afresh: Adam's moments and step count zero,
-    /// the training noise generator at `seed` (what `train --init` starts from).
-    pub fn restart_training(&self, seed: u64) -> Result<()> {
+    /// the training noise generator at `seed`.
+    fn restart_training(&self, seed: u64) -> Result<()> {
         let gpu = &self.gpu;
         gpu.write(&self.adam_m, &vec![0.0; self.adam_m.numel()])?;
         gpu.write(&self.adam_v, &vec![0.0; self.adam_v.numel()])?;

@@ -13,6 +13,7 @@ pub mod adam;
 pub mod batch_norm;
 pub mod conv2d;
 pub mod coupling;
+pub mod display;
 pub mod fill;
 pub mod logit;
 pub mod matmul;

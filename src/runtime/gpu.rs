@@ -6,7 +6,7 @@ use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
 use super::adapter;
-use super::kernel::{Access, Bind, Dispatch, KernelCache, Wgsl};
+use super::kernel::{Access, Bind, Dispatch, KernelCache, Target, Wgsl};
 use super::pool::{BufferPool, PoolStats};
 use super::tensor::{Shape, Tensor};
 use crate::error::{Error, Result, shape_err};
@@ -238,6 +238,45 @@ impl Gpu {
         Ok(out)
     }
 
+    /// The texels of a 2-D `Rgba8Unorm` texture, row-major RGBA bytes: for tests and
+    /// screenshots (the display path never reads pixels back).
+    pub fn read_texture(&self, texture: &wgpu::Texture) -> Result<Vec<u8>> {
+        let (width, height) = (texture.width(), texture.height());
+        let row = width * 4;
+        let padded =
+            row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("texture readback"),
+            size: (padded * height) as u64,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded),
+                    rows_per_image: None,
+                },
+            },
+            texture.size(),
+        );
+        self.queue.submit([enc.finish()]);
+        buffer.map_async(wgpu::MapMode::Read, .., |_| {});
+        self.wait()?;
+        let mapped = buffer
+            .get_mapped_range(..)
+            .map_err(|e| Error::Gpu(format!("{e:?}")))?;
+        Ok(mapped
+            .chunks(padded as usize)
+            .flat_map(|r| &r[..row as usize])
+            .copied()
+            .collect())
+    }
+
     /// Blocks until the queue is idle.
     pub fn wait(&self) -> Result<()> {
         self.device
@@ -277,11 +316,14 @@ impl Gpu {
         }];
         entries.extend(binds.iter().map(|b| wgpu::BindGroupEntry {
             binding: b.slot,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: b.tensor.buffer(),
-                offset: b.tensor.offset() as u64 * 4,
-                size: wgpu::BufferSize::new(b.tensor.bytes()),
-            }),
+            resource: match b.target {
+                Target::Tensor(t) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: t.buffer(),
+                    offset: t.offset() as u64 * 4,
+                    size: wgpu::BufferSize::new(t.bytes()),
+                }),
+                Target::Texture(view) => wgpu::BindingResource::TextureView(view),
+            },
         }));
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(entry),
@@ -292,7 +334,7 @@ impl Gpu {
             pipeline,
             bind_group,
             workgroups,
-            binds.iter().map(|b| b.tensor.clone()).collect(),
+            binds.iter().filter_map(|b| b.tensor().cloned()).collect(),
         ))
     }
 
@@ -315,16 +357,20 @@ impl Gpu {
 /// that within a dispatch (and aborts) even for disjoint views, such as two views of one
 /// arena.
 fn exclusive_writes(shader: &Wgsl, entry: &str, binds: &[Bind<'_>]) -> Result<()> {
-    for w in binds.iter().filter(|b| b.access == Access::ReadWrite) {
-        let same_buffer =
-            |b: &&Bind<'_>| b.access == Access::Read && b.tensor.shares_buffer(w.tensor);
-        if let Some(r) = binds.iter().find(same_buffer) {
+    let tensors = |access: Access| {
+        binds
+            .iter()
+            .filter(move |b| b.access == access)
+            .filter_map(|b| Some((b.slot, b.tensor()?)))
+    };
+    for (w_slot, w) in tensors(Access::ReadWrite) {
+        if let Some((r_slot, r)) = tensors(Access::Read).find(|(_, r)| r.shares_buffer(w)) {
             return Err(Error::Shape {
                 op: "dispatch",
                 detail: format!(
                     "{}/{entry}: binding {} reads {:?} from the buffer that binding {} writes as {:?}; \
                      one dispatch cannot read and write a buffer, even at disjoint offsets",
-                    shader.name, r.slot, r.tensor, w.slot, w.tensor
+                    shader.name, r_slot, r, w_slot, w
                 ),
             });
         }

@@ -45,19 +45,30 @@ impl Wgsl {
     }
 }
 
-/// How a kernel uses a storage binding.
+/// How a kernel uses a binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
+    /// A storage buffer, read only.
     Read,
+    /// A storage buffer, read and written.
     ReadWrite,
+    /// A 2-D `Rgba8Unorm` storage texture, written only (pictures for the screen).
+    WriteTexture,
 }
 
-/// A storage binding of a dispatch: the WGSL `@binding` slot (1 and up; 0 is the
-/// uniform parameter block), the tensor, and how the kernel uses it. Entry points of one
-/// file each bind the subset of the file's slots they use.
+/// What a binding binds.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    Tensor(&'a Tensor),
+    Texture(&'a wgpu::TextureView),
+}
+
+/// A binding of a dispatch: the WGSL `@binding` slot (1 and up; 0 is the uniform
+/// parameter block), what it binds, and how the kernel uses it. Entry points of one file
+/// each bind the subset of the file's slots they use.
 pub struct Bind<'a> {
     pub slot: u32,
-    pub tensor: &'a Tensor,
+    pub target: Target<'a>,
     pub access: Access,
 }
 
@@ -65,15 +76,33 @@ impl<'a> Bind<'a> {
     pub fn read(slot: u32, tensor: &'a Tensor) -> Self {
         Bind {
             slot,
-            tensor,
+            target: Target::Tensor(tensor),
             access: Access::Read,
         }
     }
+
     pub fn write(slot: u32, tensor: &'a Tensor) -> Self {
         Bind {
             slot,
-            tensor,
+            target: Target::Tensor(tensor),
             access: Access::ReadWrite,
+        }
+    }
+
+    /// A 2-D `Rgba8Unorm` texture view the kernel writes (`texture_storage_2d<rgba8unorm, write>`).
+    pub fn texture(slot: u32, view: &'a wgpu::TextureView) -> Self {
+        Bind {
+            slot,
+            target: Target::Texture(view),
+            access: Access::WriteTexture,
+        }
+    }
+
+    /// The tensor bound, if a buffer is.
+    pub fn tensor(&self) -> Option<&'a Tensor> {
+        match self.target {
+            Target::Tensor(t) => Some(t),
+            Target::Texture(_) => None,
         }
     }
 }
@@ -85,7 +114,8 @@ pub(crate) type Signature = Vec<(u32, Access)>;
 type PipelineKey = (&'static str, &'static str, Signature);
 
 /// One recorded kernel call. It holds its tensors so that the pool cannot hand their
-/// buffers to anyone else while the dispatch may still run.
+/// buffers to anyone else while the dispatch may still run (the bind group keeps any
+/// texture alive).
 pub struct Dispatch {
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
@@ -175,12 +205,19 @@ impl KernelCache {
                 entries.extend(access.iter().map(|&(slot, a)| wgpu::BindGroupLayoutEntry {
                     binding: slot,
                     visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage {
-                            read_only: a == Access::Read,
+                    ty: match a {
+                        Access::WriteTexture => wgpu::BindingType::StorageTexture {
+                            access: wgpu::StorageTextureAccess::WriteOnly,
+                            format: wgpu::TextureFormat::Rgba8Unorm,
+                            view_dimension: wgpu::TextureViewDimension::D2,
                         },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
+                        Access::Read | Access::ReadWrite => wgpu::BindingType::Buffer {
+                            ty: wgpu::BufferBindingType::Storage {
+                                read_only: a == Access::Read,
+                            },
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
                     },
                     count: None,
                 }));

@@ -9,6 +9,6 @@ mod tensor;
 pub mod timer;
 
 pub use gpu::{Gpu, KERNELS_ENV, KernelFamily};
-pub use kernel::{Access, Bind, Dispatch, PRELUDE, WG, Wgsl, grid};
+pub use kernel::{Access, Bind, Dispatch, PRELUDE, Target, WG, Wgsl, grid};
 pub use pool::PoolStats;
 pub use tensor::{Shape, Tensor, VIEW_ALIGN};
