@@ -51,7 +51,13 @@ enum Command {
 }
 
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse_from(train_flag_as_command(std::env::args_os().collect()));
+    run_from(std::env::args_os().collect())
+}
+
+/// Runs the command line given as `args` (program name first): what the desktop app's
+/// `--train` calls, so headless training is the same code as `realnvp train`.
+pub fn run_from(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
+    let cli = Cli::parse_from(train_flag_as_command(args));
     let adapter = cli.adapter.as_deref();
     match cli.command {
         Command::Adapters => adapters::run(adapter),
@@ -70,6 +76,19 @@ pub fn main() -> anyhow::Result<()> {
 /// `realnvp [--adapter NAME] --train ...` is the headless mode's other spelling of
 /// `realnvp train ...`: the flag counts only where the command name would stand.
 fn train_flag_as_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if let Some(i) = train_flag_position(&args) {
+        args[i] = "train".into();
+    }
+    args
+}
+
+/// Whether `args` (program name first) ask for headless training with `--train` in the
+/// command's position: the desktop app hands such a command line to [`run_from`].
+pub fn wants_training(args: &[std::ffi::OsString]) -> bool {
+    train_flag_position(args).is_some()
+}
+
+fn train_flag_position(args: &[std::ffi::OsString]) -> Option<usize> {
     let mut i = 1;
     while i < args.len() {
         match args[i].to_str() {
@@ -78,10 +97,7 @@ fn train_flag_as_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsS
             _ => break,
         }
     }
-    if i < args.len() && args[i] == "--train" {
-        args[i] = "train".into();
-    }
-    args
+    (i < args.len() && args[i] == "--train").then_some(i)
 }
 
 #[cfg(test)]

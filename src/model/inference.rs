@@ -44,6 +44,18 @@ impl Model {
         })
     }
 
+    /// A model already on the GPU (a new one, or a trainer's), with an inference plan.
+    pub fn from_state(state: ModelState, batch: usize, path: PathBuf) -> Result<Model> {
+        let plan = Plan::inference(&state, batch)?;
+        Ok(Model {
+            plan,
+            state,
+            contents: Contents::Weights,
+            meta: BTreeMap::new(),
+            path,
+        })
+    }
+
     pub fn config(&self) -> &ModelConfig {
         &self.state.config
     }

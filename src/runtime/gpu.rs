@@ -52,16 +52,21 @@ pub struct Gpu {
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
 }
 
-/// Staging chunk size: holds a batch of CIFAR-sized images (64 x 3 x 32 x 32 x 4 bytes).
-const STAGING_CHUNK: u64 = 1 << 20;
+/// The chosen adapter and a device with what the compute needs, before it becomes a
+/// [`Gpu`]: the desktop app hands the same device to its renderer.
+pub struct OpenedDevice {
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+}
 
-impl Gpu {
-    /// Opens the chosen adapter (see [`adapter::choose`]) and creates a device on it.
-    pub fn new(adapter_name: Option<&str>) -> Result<Arc<Gpu>> {
+impl OpenedDevice {
+    /// The adapter [`adapter::choose`] picks, with a device of its full limits (and
+    /// timestamps where supported, for the benchmarks).
+    pub fn new(adapter_name: Option<&str>) -> Result<OpenedDevice> {
         let instance = adapter::instance();
         let adapter = adapter::choose(&instance, adapter_name)?;
-        let info = adapter.get_info();
-        // Timestamps let the benchmark time kernels on the GPU itself where supported.
         let wanted = wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("realnvp"),
@@ -70,10 +75,30 @@ impl Gpu {
             ..Default::default()
         }))
         .map_err(|source| Error::Device {
-            adapter: info.name.clone(),
+            adapter: adapter.get_info().name,
             source,
         })?;
-        Ok(Gpu::from_device(info, device, queue))
+        Ok(OpenedDevice {
+            instance,
+            adapter,
+            device,
+            queue,
+        })
+    }
+}
+
+/// Staging chunk size: holds a batch of CIFAR-sized images (64 x 3 x 32 x 32 x 4 bytes).
+const STAGING_CHUNK: u64 = 1 << 20;
+
+impl Gpu {
+    /// Opens the chosen adapter (see [`adapter::choose`]) and creates a device on it.
+    pub fn new(adapter_name: Option<&str>) -> Result<Arc<Gpu>> {
+        let opened = OpenedDevice::new(adapter_name)?;
+        Ok(Gpu::from_device(
+            opened.adapter.get_info(),
+            opened.device,
+            opened.queue,
+        ))
     }
 
     /// Wraps a device made elsewhere (the desktop app shares its rendering device).

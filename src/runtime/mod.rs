@@ -8,7 +8,7 @@ mod pool;
 mod tensor;
 pub mod timer;
 
-pub use gpu::{Gpu, KERNELS_ENV, KernelFamily};
+pub use gpu::{Gpu, KERNELS_ENV, KernelFamily, OpenedDevice};
 pub use kernel::{Access, Bind, Dispatch, PRELUDE, Target, WG, Wgsl, grid};
 pub use pool::PoolStats;
 pub use tensor::{Shape, Tensor, VIEW_ALIGN};

@@ -1,0 +1,156 @@
+//! The app: the panels, the GPU worker they talk to, and the shared device's errors.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use realnvp::Gpu;
+use realnvp::model::state::ModelState;
+use realnvp::model::{Model, ModelConfig};
+
+use crate::device::{self, DeviceErrors};
+use crate::panels::device::Device;
+use crate::panels::interpolation::Interpolate;
+use crate::panels::samples::Samples;
+use crate::worker::Worker;
+
+/// The weights-only mnist model shipped with the app.
+pub fn bundled_model() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/models/mnist.safetensors"
+    ))
+}
+
+/// Where a model comes from.
+pub enum ModelSource {
+    /// A checkpoint or weights-only file.
+    File(PathBuf),
+    /// A freshly initialised model of a config, from a seed (tests, new runs).
+    New(ModelConfig, u64),
+}
+
+impl ModelSource {
+    /// The model on `gpu` with an inference plan of its training batch.
+    pub fn open(&self, gpu: Arc<Gpu>) -> realnvp::Result<Model> {
+        match self {
+            ModelSource::File(path) => Model::open(gpu, path, None),
+            ModelSource::New(config, seed) => Model::from_state(
+                ModelState::new(gpu, config.clone(), *seed)?,
+                config.batch,
+                PathBuf::from(format!("new model (seed {seed})")),
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Samples,
+    Interpolation,
+    Device,
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub samples: Samples,
+    pub interpolation: Interpolate,
+    pub device: Device,
+    pub worker: Worker,
+    /// The compute side of the shared device.
+    pub gpu: Arc<Gpu>,
+    errors: DeviceErrors,
+}
+
+impl App {
+    /// The app on eframe's device, opening `source` in the background.
+    pub fn new(cc: &eframe::CreationContext<'_>, source: ModelSource) -> anyhow::Result<App> {
+        let render = cc
+            .wgpu_render_state
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the app needs eframe's wgpu renderer"))?;
+        let (gpu, errors) = device::compute(render);
+        let worker = Worker::start(
+            gpu.clone(),
+            source,
+            render.renderer.clone(),
+            cc.egui_ctx.clone(),
+        );
+        Ok(App {
+            tab: Tab::Samples,
+            samples: Samples::default(),
+            interpolation: Interpolate::default(),
+            device: Device,
+            worker,
+            gpu,
+            errors,
+        })
+    }
+
+    fn open_dropped_files(&self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(file) = dropped.first() {
+            self.worker.open(ModelSource::File(file.path().to_owned()));
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.open_dropped_files(ui.ctx());
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.strong("realnvp");
+                ui.separator();
+                ui.selectable_value(&mut self.tab, Tab::Samples, "Samples");
+                ui.selectable_value(&mut self.tab, Tab::Interpolation, "Interpolation");
+                ui.selectable_value(&mut self.tab, Tab::Device, "Device");
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(e) = self.errors.lock().unwrap().last() {
+                ui.colored_label(ui.visuals().error_fg_color, format!("GPU error: {e}"));
+            }
+            let status = self.worker.status();
+            if let Some(e) = &status.open_error {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            let Some(model) = status.model.clone() else {
+                if status.busy {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("opening the model...");
+                    });
+                } else {
+                    ui.label(
+                        "No model is open. Start with --checkpoint FILE, or drop a \
+                         checkpoint or weights-only .safetensors file on this window.",
+                    );
+                }
+                return;
+            };
+            ui.label(
+                egui::RichText::new(format!(
+                    "{}  ·  {}x{}x{}, {} scales, {} parameters",
+                    model.path,
+                    model.config.channels,
+                    model.config.height,
+                    model.config.width,
+                    model.config.scales,
+                    model.parameters
+                ))
+                .small(),
+            );
+            match self.tab {
+                Tab::Samples => {
+                    drop(status);
+                    self.samples.ui(ui, &self.worker, &model.path);
+                }
+                Tab::Interpolation => {
+                    drop(status);
+                    self.interpolation.ui(ui, &self.worker);
+                }
+                Tab::Device => self.device.ui(ui, &self.gpu, &status),
+            }
+        });
+    }
+}

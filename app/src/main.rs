@@ -1,0 +1,55 @@
+//! realnvp-app: the desktop face of realnvp. With no arguments it opens the bundled
+//! model; `--checkpoint FILE` opens another; `--train ...` trains headless through the
+//! same code as `realnvp train`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use realnvp_app::{App, ModelSource, device};
+
+#[derive(Parser)]
+#[command(
+    name = "realnvp-app",
+    version,
+    about = "Real NVP samples and training, live"
+)]
+struct Args {
+    /// A checkpoint or weights-only file (default: the bundled mnist model).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Use the first adapter whose name contains this (also $REALNVP_ADAPTER).
+    #[arg(long, env = "REALNVP_ADAPTER")]
+    adapter: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if realnvp::cli::wants_training(&argv) {
+        // Headless: exactly `realnvp --train ...`, no window, no display needed.
+        return realnvp::cli::run_from(argv);
+    }
+    let args = Args::parse();
+    let source = ModelSource::File(args.checkpoint.unwrap_or_else(realnvp_app::bundled_model));
+    let setup = match device::open(args.adapter.as_deref()) {
+        Ok(setup) => setup,
+        Err(e) => {
+            // No window can be drawn without an adapter: say what to install.
+            eprintln!("realnvp-app: {e}");
+            std::process::exit(2);
+        }
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("realnvp")
+            .with_inner_size([1100.0, 760.0]),
+        wgpu_options: setup.configuration(),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "realnvp",
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, source)?))),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}

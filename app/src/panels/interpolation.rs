@@ -1,0 +1,153 @@
+//! Interpolation: four corner latents (prior samples or test images), the spec's
+//! spherical manifold z = cos φ (cos φ' z1 + sin φ' z2) + sin φ (cos φ' z3 + sin φ' z4),
+//! φ and φ' as sliders and as a pad to drag, the image at (φ, φ') and the K x K grid.
+
+use std::f64::consts::FRAC_PI_2;
+
+use crate::worker::{Corner, Interpolation, Worker};
+
+pub struct Interpolate {
+    pub at: Interpolation,
+    sent_point: Option<Interpolation>,
+    sent_manifold: Option<Interpolation>,
+}
+
+impl Default for Interpolate {
+    fn default() -> Self {
+        let prior = |index| Corner::Prior {
+            seed: 0,
+            index,
+            temperature: 0.7,
+        };
+        Interpolate {
+            at: Interpolation {
+                corners: [prior(0), prior(1), prior(2), prior(3)],
+                phi: 0.0,
+                phi2: 0.0,
+                side: 8,
+            },
+            sent_point: None,
+            sent_manifold: None,
+        }
+    }
+}
+
+impl Interpolate {
+    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
+        ui.horizontal(|ui| {
+            for (k, corner) in self.at.corners.iter_mut().enumerate() {
+                ui.group(|ui| corner_ui(ui, k, corner));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.vertical(|ui| {
+                ui.add(egui::Slider::new(&mut self.at.phi, 0.0..=FRAC_PI_2).text("φ"));
+                ui.add(egui::Slider::new(&mut self.at.phi2, 0.0..=FRAC_PI_2).text("φ'"));
+                ui.add(egui::Slider::new(&mut self.at.side, 3..=12).text("grid"));
+            });
+            pad(ui, &mut self.at.phi, &mut self.at.phi2);
+        });
+        if self.sent_point != Some(self.at) {
+            worker.request_point(self.at);
+            self.sent_point = Some(self.at);
+        }
+        let manifold_changed = self
+            .sent_manifold
+            .is_none_or(|m| m.corners != self.at.corners || m.side != self.at.side);
+        if manifold_changed {
+            worker.request_manifold(self.at);
+            self.sent_manifold = Some(self.at);
+        }
+        let status = worker.status();
+        if let Some(e) = &status.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        ui.horizontal_top(|ui| {
+            if let Some((_, point)) = &status.point {
+                let side = ui.available_height().clamp(64.0, 320.0);
+                ui.add(egui::Image::new((point.id, egui::vec2(side, side))));
+            }
+            if let Some((_, grid)) = &status.manifold {
+                let [w, h] = grid.size.map(|v| v as f32);
+                let room = ui.available_size();
+                let scale = (room.x / w).min(room.y / h).max(1.0).floor();
+                ui.add(egui::Image::new((
+                    grid.id,
+                    egui::vec2(w * scale, h * scale),
+                )));
+            }
+        });
+    }
+}
+
+fn corner_ui(ui: &mut egui::Ui, k: usize, corner: &mut Corner) {
+    ui.vertical(|ui| {
+        ui.label(format!("z{}", k + 1));
+        let mut prior = matches!(corner, Corner::Prior { .. });
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut prior, true, "prior");
+            ui.radio_value(&mut prior, false, "test image");
+        });
+        match (prior, &mut *corner) {
+            (true, Corner::Dataset { .. }) => {
+                *corner = Corner::Prior {
+                    seed: 0,
+                    index: k,
+                    temperature: 0.7,
+                }
+            }
+            (false, Corner::Prior { .. }) => *corner = Corner::Dataset { index: k },
+            _ => {}
+        }
+        match corner {
+            Corner::Prior {
+                seed, temperature, ..
+            } => {
+                ui.add(egui::DragValue::new(seed).prefix("seed "));
+                ui.add(
+                    egui::DragValue::new(temperature)
+                        .range(0.0..=1.5)
+                        .speed(0.01)
+                        .prefix("T "),
+                );
+            }
+            Corner::Dataset { index } => {
+                ui.add(egui::DragValue::new(index).range(0..=9999).prefix("#"));
+            }
+        }
+    });
+}
+
+/// A square to drag: x is φ', y is φ, both 0 to π/2.
+fn pad(ui: &mut egui::Ui, phi: &mut f64, phi2: &mut f64) {
+    let size = egui::vec2(96.0, 96.0);
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+    if let Some(pos) = response.interact_pointer_pos() {
+        let t = (pos - rect.min) / size;
+        *phi2 = (t.x.clamp(0.0, 1.0) as f64) * FRAC_PI_2;
+        *phi = (t.y.clamp(0.0, 1.0) as f64) * FRAC_PI_2;
+    }
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals();
+    painter.rect_filled(rect, 4.0, visuals.extreme_bg_color);
+    let dot = rect.min
+        + egui::vec2(
+            (*phi2 / FRAC_PI_2) as f32 * size.x,
+            (*phi / FRAC_PI_2) as f32 * size.y,
+        );
+    painter.circle_filled(dot, 5.0, visuals.selection.bg_fill);
+    for (at, name) in [
+        (rect.left_top(), "z1"),
+        (rect.right_top(), "z2"),
+        (rect.left_bottom(), "z3"),
+        (rect.right_bottom(), "z4"),
+    ] {
+        painter.text(
+            at,
+            egui::Align2::CENTER_CENTER,
+            name,
+            egui::FontId::proportional(10.0),
+            visuals.weak_text_color(),
+        );
+    }
+}

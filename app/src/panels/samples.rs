@@ -1,0 +1,75 @@
+//! Samples: an N x N grid from fixed prior draws, a temperature that rescales the same
+//! draws (so images change continuously), reseeding, and the command that reproduces it.
+
+use crate::worker::{SampleGrid, Worker};
+
+pub struct Samples {
+    pub grid: SampleGrid,
+    /// The grid last sent to the worker.
+    requested: Option<SampleGrid>,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Samples {
+            grid: SampleGrid {
+                seed: 0,
+                temperature: 0.7,
+                side: 8,
+            },
+            requested: None,
+        }
+    }
+}
+
+impl Samples {
+    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker, model_path: &str) {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::Slider::new(&mut self.grid.temperature, 0.0..=1.5)
+                    .text("temperature")
+                    .fixed_decimals(2),
+            );
+            ui.add(egui::Slider::new(&mut self.grid.side, 4..=16).text("grid"));
+            if ui.button("Reseed").clicked() {
+                self.grid.seed = self.grid.seed.wrapping_add(1);
+            }
+            ui.label(format!("seed {}", self.grid.seed));
+        });
+        if self.requested != Some(self.grid) {
+            worker.request_samples(self.grid);
+            self.requested = Some(self.grid);
+        }
+        let status = worker.status();
+        ui.horizontal(|ui| {
+            if status.busy {
+                ui.spinner();
+                ui.label("decoding...");
+            } else if let Some(t) = status.last_latency {
+                ui.label(format!("last grid in {:.2} s", t.as_secs_f64()));
+            }
+            if let Some(e) = &status.error {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+        });
+        if let Some((shown, picture)) = &status.samples {
+            let [w, h] = picture.size.map(|v| v as f32);
+            let room = ui.available_size() - egui::vec2(0.0, 24.0);
+            let scale = (room.x / w).min(room.y / h).max(1.0).floor();
+            ui.add(egui::Image::new((
+                picture.id,
+                egui::vec2(w * scale, h * scale),
+            )));
+            ui.label(
+                egui::RichText::new(format!(
+                    "realnvp sample --checkpoint {model_path} --n {} --temperature {} --seed {}",
+                    shown.side * shown.side,
+                    shown.temperature,
+                    shown.seed
+                ))
+                .monospace()
+                .small(),
+            );
+        }
+    }
+}

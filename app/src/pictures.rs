@@ -1,0 +1,145 @@
+//! Textures the worker draws decoded latents into: one per (purpose, grid side), made on
+//! first use and registered once with egui's renderer, then rewritten in place.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use realnvp::Gpu;
+use realnvp::model::Plan;
+use realnvp::model::chunks::chunks;
+use realnvp::ops::Op;
+use realnvp::ops::display::{self, Layout};
+
+/// A texture the worker draws into, as the UI shows it.
+#[derive(Clone)]
+pub struct Picture {
+    pub id: egui::TextureId,
+    /// [width, height] in texels.
+    pub size: [u32; 2],
+    pub texture: wgpu::Texture,
+}
+
+/// What a picture shows, so that two panels never share a texture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    Samples,
+    InterpolationPoint,
+    InterpolationGrid,
+}
+
+struct Grid {
+    picture: Picture,
+    layout: Layout,
+    /// Draws chunk (start, real) of the plan's images into the texture.
+    tiles: HashMap<(usize, usize), Op>,
+}
+
+pub struct Pictures {
+    gpu: Arc<Gpu>,
+    renderer: Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>,
+    grids: HashMap<(Purpose, usize), Grid>,
+}
+
+const BACKGROUND: [f32; 4] = [0.08, 0.08, 0.1, 1.0];
+
+impl Pictures {
+    pub fn new(gpu: Arc<Gpu>, renderer: Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>) -> Self {
+        Pictures {
+            gpu,
+            renderer,
+            grids: HashMap::new(),
+        }
+    }
+
+    /// Forgets every texture (a model of another image size is opening).
+    pub fn clear(&mut self) {
+        let mut renderer = self.renderer.write();
+        for (_, grid) in self.grids.drain() {
+            renderer.free_texture(&grid.picture.id);
+        }
+    }
+
+    /// Decodes `z` (at most side x side latent vectors) with `plan` and draws the images
+    /// as tiles of the `side`-wide grid of `purpose`, all on the GPU; returns once the
+    /// GPU is done.
+    pub fn draw(
+        &mut self,
+        plan: &Plan,
+        purpose: Purpose,
+        side: usize,
+        z: &[Vec<f32>],
+    ) -> anyhow::Result<Picture> {
+        anyhow::ensure!(
+            z.len() <= side * side,
+            "{} images in a {side}x{side} grid",
+            z.len()
+        );
+        let [_, h, w] = plan.chw;
+        let gpu = self.gpu.clone();
+        let grid = self.grid(purpose, side, [h, w])?;
+        for chunk in chunks(z.len(), plan.batch) {
+            let padded = chunk.indices(plan.batch);
+            plan.set_latents(
+                &plan
+                    .latent_layout
+                    .to_tensors(padded.iter().map(|&i| z[i].as_slice())),
+            )?;
+            plan.decode()?;
+            let key = (chunk.start, chunk.real);
+            if !grid.tiles.contains_key(&key) {
+                let op = display::tiles(
+                    &gpu,
+                    &plan.images,
+                    chunk.real,
+                    chunk.start,
+                    &grid.layout,
+                    &grid.picture.texture,
+                )?;
+                grid.tiles.insert(key, op);
+            }
+            let op = &grid.tiles[&key];
+            gpu.run(|pass| op.encode(pass));
+        }
+        gpu.wait()?;
+        Ok(grid.picture.clone())
+    }
+
+    fn grid(
+        &mut self,
+        purpose: Purpose,
+        side: usize,
+        tile: [usize; 2],
+    ) -> anyhow::Result<&mut Grid> {
+        if !self.grids.contains_key(&(purpose, side)) {
+            let layout = Layout {
+                columns: side,
+                tiles: side * side,
+                tile,
+                gap: if side == 1 { 0 } else { 1 },
+            };
+            let texture = display::texture(&self.gpu, &layout);
+            let clear = display::clear(&self.gpu, &layout, &texture, BACKGROUND)?;
+            self.gpu.run(|pass| clear.encode(pass));
+            let view = texture.create_view(&Default::default());
+            let id = self.renderer.write().register_native_texture(
+                &self.gpu.device,
+                &view,
+                wgpu::FilterMode::Nearest,
+            );
+            let picture = Picture {
+                id,
+                size: layout.size(),
+                texture,
+            };
+            self.grids.insert(
+                (purpose, side),
+                Grid {
+                    picture,
+                    layout,
+                    tiles: HashMap::new(),
+                },
+            );
+        }
+        Ok(self.grids.get_mut(&(purpose, side)).expect("just made"))
+    }
+}

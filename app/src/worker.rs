@@ -1,0 +1,362 @@
+//! The GPU worker: one thread owns the model and does every GPU request, so the UI
+//! thread never waits on the GPU. Each kind of request has one slot: a newer request
+//! replaces an older one not yet started. Results land in textures that egui shows
+//! (see `pictures.rs`), and the worker asks for a repaint.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use realnvp::Gpu;
+use realnvp::data::{self, Dataset};
+use realnvp::model::Model;
+use realnvp::model::latent::{at_temperature, sphere_grid, sphere_point};
+
+use crate::app::ModelSource;
+use crate::pictures::{Picture, Pictures, Purpose};
+
+/// A sample grid: side x side samples of `seed` at `temperature`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleGrid {
+    pub seed: u64,
+    pub temperature: f32,
+    pub side: usize,
+}
+
+/// Where an interpolation corner's latent comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Corner {
+    /// Prior draw `index` of `seed` at `temperature`.
+    Prior {
+        seed: u64,
+        index: usize,
+        temperature: f32,
+    },
+    /// The encoding of test image `index` of the bundled dataset.
+    Dataset { index: usize },
+}
+
+/// The spherical interpolation's corners and where on the sphere to look.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interpolation {
+    pub corners: [Corner; 4],
+    /// φ and φ' in radians, 0 to π/2.
+    pub phi: f64,
+    pub phi2: f64,
+    /// Points per side of the manifold grid.
+    pub side: usize,
+}
+
+/// What the open model is.
+#[derive(Clone, Debug)]
+pub struct ModelInfo {
+    pub path: String,
+    pub config: realnvp::model::ModelConfig,
+    pub parameters: usize,
+}
+
+/// What the UI reads of the worker.
+#[derive(Default)]
+pub struct Status {
+    /// The model requests run on (None until one opens).
+    pub model: Option<ModelInfo>,
+    /// Why the last model could not be opened (the previous one stays open).
+    pub open_error: Option<String>,
+    /// The sample grid shown, and its texture.
+    pub samples: Option<(SampleGrid, Picture)>,
+    /// The interpolation point shown (one image), and its texture.
+    pub point: Option<(Interpolation, Picture)>,
+    /// The manifold grid shown, and its texture.
+    pub manifold: Option<(Interpolation, Picture)>,
+    /// From a request's arrival to its picture being complete on the GPU.
+    pub last_latency: Option<Duration>,
+    pub busy: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Default)]
+struct Inbox {
+    open: Option<ModelSource>,
+    samples: Option<SampleGrid>,
+    point: Option<Interpolation>,
+    manifold: Option<Interpolation>,
+    quit: bool,
+}
+
+enum Job {
+    Open(ModelSource),
+    Samples(SampleGrid),
+    Point(Interpolation),
+    Manifold(Interpolation),
+}
+
+impl Inbox {
+    /// The next job: opening a model first, then the cheapest pictures.
+    fn next(&mut self, have_model: bool) -> Option<Job> {
+        if let Some(source) = self.open.take() {
+            return Some(Job::Open(source));
+        }
+        if !have_model {
+            return None;
+        }
+        self.point
+            .take()
+            .map(Job::Point)
+            .or_else(|| self.samples.take().map(Job::Samples))
+            .or_else(|| self.manifold.take().map(Job::Manifold))
+    }
+}
+
+struct Shared {
+    inbox: Mutex<Inbox>,
+    wake: Condvar,
+    status: Mutex<Status>,
+}
+
+pub struct Worker {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker on `gpu`, opening `source` first.
+    pub fn start(
+        gpu: Arc<Gpu>,
+        source: ModelSource,
+        renderer: Arc<egui::mutex::RwLock<egui_wgpu::Renderer>>,
+        ctx: egui::Context,
+    ) -> Worker {
+        let shared = Arc::new(Shared {
+            inbox: Mutex::new(Inbox {
+                open: Some(source),
+                ..Inbox::default()
+            }),
+            wake: Condvar::new(),
+            status: Mutex::default(),
+        });
+        let mut state = WorkerState {
+            pictures: Pictures::new(gpu.clone(), renderer),
+            gpu,
+            model: None,
+            prior: HashMap::new(),
+            test_set: None,
+        };
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("realnvp-gpu".into())
+            .spawn(move || state.run(&s, &ctx))
+            .expect("the worker thread starts");
+        Worker {
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    fn post(&self, put: impl FnOnce(&mut Inbox)) {
+        put(&mut self.shared.inbox.lock().unwrap());
+        self.shared.wake.notify_one();
+    }
+
+    /// Opens another model; on failure the current one stays (and the error shows).
+    pub fn open(&self, source: ModelSource) {
+        self.post(|i| i.open = Some(source));
+    }
+
+    pub fn request_samples(&self, grid: SampleGrid) {
+        self.post(|i| i.samples = Some(grid));
+    }
+
+    pub fn request_point(&self, at: Interpolation) {
+        self.post(|i| i.point = Some(at));
+    }
+
+    pub fn request_manifold(&self, at: Interpolation) {
+        self.post(|i| i.manifold = Some(at));
+    }
+
+    pub fn status(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.shared.status.lock().unwrap()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.post(|i| i.quit = true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct WorkerState {
+    gpu: Arc<Gpu>,
+    model: Option<Model>,
+    pictures: Pictures,
+    /// Prior draws at unit temperature by (seed, count), rescaled per temperature.
+    prior: HashMap<(u64, usize), Vec<Vec<f32>>>,
+    /// The bundled test images shaped for the model, loaded on first use.
+    test_set: Option<Dataset>,
+}
+
+impl WorkerState {
+    fn run(&mut self, shared: &Shared, ctx: &egui::Context) {
+        loop {
+            let job = {
+                let mut inbox = shared.inbox.lock().unwrap();
+                loop {
+                    if inbox.quit {
+                        return;
+                    }
+                    if let Some(job) = inbox.next(self.model.is_some()) {
+                        break job;
+                    }
+                    inbox = shared.wake.wait(inbox).unwrap();
+                }
+            };
+            shared.status.lock().unwrap().busy = true;
+            ctx.request_repaint();
+            let start = Instant::now();
+            let result = self.job(job, &shared.status);
+            let mut status = shared.status.lock().unwrap();
+            status.busy = false;
+            match result {
+                Ok(true) => {
+                    status.last_latency = Some(start.elapsed());
+                    status.error = None;
+                }
+                Ok(false) => {}
+                Err(e) => status.error = Some(format!("{e:#}")),
+            }
+            drop(status);
+            ctx.request_repaint();
+        }
+    }
+
+    /// Runs one job; Ok(true) when it drew a picture.
+    fn job(&mut self, job: Job, status: &Mutex<Status>) -> anyhow::Result<bool> {
+        match job {
+            Job::Open(source) => {
+                let opened = self.open(&source);
+                let mut status = status.lock().unwrap();
+                match opened {
+                    Ok(info) => {
+                        *status = Status {
+                            model: Some(info),
+                            ..Status::default()
+                        };
+                    }
+                    Err(e) => status.open_error = Some(format!("{e:#}")),
+                }
+                Ok(false)
+            }
+            Job::Samples(grid) => {
+                let picture = self.samples(grid)?;
+                status.lock().unwrap().samples = Some((grid, picture));
+                Ok(true)
+            }
+            Job::Point(at) => {
+                let corners = self.corners(&at.corners)?;
+                let z = sphere_point(&corners, at.phi, at.phi2);
+                let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+                let picture = self
+                    .pictures
+                    .draw(plan, Purpose::InterpolationPoint, 1, &[z])?;
+                status.lock().unwrap().point = Some((at, picture));
+                Ok(true)
+            }
+            Job::Manifold(at) => {
+                let corners = self.corners(&at.corners)?;
+                let z = sphere_grid(&corners, at.side);
+                let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+                let picture = self
+                    .pictures
+                    .draw(plan, Purpose::InterpolationGrid, at.side, &z)?;
+                status.lock().unwrap().manifold = Some((at, picture));
+                Ok(true)
+            }
+        }
+    }
+
+    /// Loads a model (building its plan); the current one stays if this fails.
+    fn open(&mut self, source: &ModelSource) -> anyhow::Result<ModelInfo> {
+        let model = source.open(self.gpu.clone())?;
+        let info = ModelInfo {
+            path: model.path.display().to_string(),
+            config: model.config().clone(),
+            parameters: model.state.layout.param_count(),
+        };
+        self.pictures.clear();
+        self.prior.clear();
+        self.test_set = None;
+        self.model = Some(model);
+        Ok(info)
+    }
+
+    /// The first `count` prior draws of `seed` at unit temperature.
+    fn prior(&mut self, seed: u64, count: usize) -> anyhow::Result<&[Vec<f32>]> {
+        let key = (seed, count);
+        if !self.prior.contains_key(&key) {
+            if self.prior.len() >= 16 {
+                self.prior.clear();
+            }
+            let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+            self.prior.insert(key, plan.prior_latents(seed, count)?);
+        }
+        Ok(&self.prior[&key])
+    }
+
+    fn samples(&mut self, grid: SampleGrid) -> anyhow::Result<Picture> {
+        let z: Vec<Vec<f32>> = self
+            .prior(grid.seed, grid.side * grid.side)?
+            .iter()
+            .map(|v| at_temperature(v, grid.temperature))
+            .collect();
+        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+        self.pictures.draw(plan, Purpose::Samples, grid.side, &z)
+    }
+
+    /// The four corners' latent vectors.
+    fn corners(&mut self, corners: &[Corner; 4]) -> anyhow::Result<[Vec<f32>; 4]> {
+        let mut out = Vec::with_capacity(4);
+        for corner in corners {
+            out.push(match *corner {
+                Corner::Prior {
+                    seed,
+                    index,
+                    temperature,
+                } => {
+                    // The four corners' draws of one seed come from one request.
+                    let draws = self.prior(seed, 4)?;
+                    anyhow::ensure!(index < 4, "a prior corner is draw 0 to 3");
+                    at_temperature(&draws[index], temperature)
+                }
+                Corner::Dataset { index } => {
+                    let test = self.test_set()?;
+                    anyhow::ensure!(
+                        index < test.len(),
+                        "the test set has {} images; {index} is past its end",
+                        test.len()
+                    );
+                    let test = test.clone();
+                    let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+                    plan.encode(&test, &[index])?.remove(0)
+                }
+            });
+        }
+        Ok(out.try_into().expect("four corners"))
+    }
+
+    fn test_set(&mut self) -> anyhow::Result<&Dataset> {
+        if self.test_set.is_none() {
+            let chw = self
+                .model
+                .as_ref()
+                .expect("jobs wait for a model")
+                .config()
+                .chw();
+            let (split, _) = data::load_for_model(None, chw)?;
+            self.test_set = Some(split.test.unwrap_or(split.train));
+        }
+        Ok(self.test_set.as_ref().expect("just loaded"))
+    }
+}

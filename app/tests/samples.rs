@@ -1,0 +1,74 @@
+//! The Samples panel through egui_kittest, headless on the first adapter (lavapipe in CI),
+//! with a fresh `tiny` model: the model's quality does not matter here, its pixels do.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use realnvp::model::ModelConfig;
+use realnvp_app::{App, ModelSource};
+
+fn harness() -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([900.0, 700.0])
+        .wgpu()
+        .build_eframe(|cc| {
+            App::new(
+                cc,
+                ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3),
+            )
+            .expect("the app opens")
+        })
+}
+
+/// Steps the UI until the worker shows the grid the panel asks for; its texels.
+fn shown_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let app = h.state();
+        let status = app.worker.status();
+        assert!(status.error.is_none(), "{:?}", status.error);
+        if let Some((grid, picture)) = &status.samples
+            && *grid == app.samples.grid
+            && !status.busy
+        {
+            return app.gpu.read_texture(&picture.texture).unwrap();
+        }
+        drop(status);
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no samples shown"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn moving_the_temperature_slider_changes_the_samples() {
+    let mut h = harness();
+    let before = shown_pixels(&mut h);
+    assert!(
+        before.chunks(4).any(|p| p[0] > 60) && before.chunks(4).any(|p| p[0] < 200),
+        "a grid of samples, not a blank texture"
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "temperature")
+        .set_value_accesskit(1.3);
+    h.run_steps(2);
+    assert!(
+        (h.state().samples.grid.temperature - 1.3).abs() < 1e-6,
+        "the slider moved the temperature"
+    );
+    let after = shown_pixels(&mut h);
+    assert_eq!(before.len(), after.len());
+    let changed = before
+        .chunks(4)
+        .zip(after.chunks(4))
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > before.len() / 4 / 4,
+        "{changed} of {} texels changed",
+        before.len() / 4
+    );
+}
