@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use realnvp::Gpu;
 use realnvp::data::{self, Dataset};
-use realnvp::model::Model;
 use realnvp::model::latent::{at_temperature, sphere_grid, sphere_point};
+use realnvp::model::{Model, Plan};
 
 use crate::app::ModelSource;
 use crate::pictures::{Picture, Pictures, Purpose};
@@ -138,6 +138,7 @@ impl Worker {
             pictures: Pictures::new(gpu.clone(), renderer),
             gpu,
             model: None,
+            point_plan: None,
             prior: HashMap::new(),
             test_set: None,
         };
@@ -191,6 +192,9 @@ impl Drop for Worker {
 struct WorkerState {
     gpu: Arc<Gpu>,
     model: Option<Model>,
+    /// A one-image plan on the same model, for the interpolation point: the
+    /// slider-to-image path decodes exactly one image.
+    point_plan: Option<Plan>,
     pictures: Pictures,
     /// Prior draws at unit temperature by (seed, count), rescaled per temperature.
     prior: HashMap<(u64, usize), Vec<Vec<f32>>>,
@@ -257,7 +261,7 @@ impl WorkerState {
             Job::Point(at) => {
                 let corners = self.corners(&at.corners)?;
                 let z = sphere_point(&corners, at.phi, at.phi2);
-                let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+                let plan = self.point_plan.as_ref().expect("made with the model");
                 let picture = self
                     .pictures
                     .draw(plan, Purpose::InterpolationPoint, 1, &[z])?;
@@ -285,6 +289,7 @@ impl WorkerState {
             config: model.config().clone(),
             parameters: model.state.layout.param_count(),
         };
+        self.point_plan = Some(Plan::inference(&model.state, 1)?);
         self.pictures.clear();
         self.prior.clear();
         self.test_set = None;
@@ -300,7 +305,7 @@ impl WorkerState {
                 self.prior.clear();
             }
             let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-            self.prior.insert(key, plan.prior_latents(seed, count)?);
+            self.prior.insert(key, plan.prior_latents(seed, count));
         }
         Ok(&self.prior[&key])
     }

@@ -50,7 +50,7 @@ fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
     // Corner 1 is prior draw 0 of seed 0 at T = 0.7, decoded by the same weights.
     let gpu = h.state().gpu.clone();
     let model = tiny().open(gpu).unwrap();
-    let z1 = at_temperature(&model.plan.prior_latents(0, 4).unwrap()[0], 0.7);
+    let z1 = at_temperature(&model.plan.prior_latents(0, 4)[0], 0.7);
     let image: Vec<f64> = model
         .plan
         .decode_latents(&[z1])

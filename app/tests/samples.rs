@@ -72,3 +72,37 @@ fn moving_the_temperature_slider_changes_the_samples() {
         before.len() / 4
     );
 }
+
+#[test]
+fn a_corrupt_file_shows_an_error_and_keeps_the_model() {
+    let mut h = harness();
+    shown_pixels(&mut h);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.safetensors");
+    std::fs::write(&bad, b"this is not a checkpoint").unwrap();
+    h.state().worker.open(ModelSource::File(bad));
+    let start = Instant::now();
+    loop {
+        h.step();
+        let status = h.state().worker.status();
+        if let Some(e) = &status.open_error {
+            assert!(e.contains("broken.safetensors"), "{e}");
+            assert!(
+                status
+                    .model
+                    .as_ref()
+                    .is_some_and(|m| m.path.contains("new model")),
+                "the first model stays open"
+            );
+            break;
+        }
+        drop(status);
+        assert!(start.elapsed() < Duration::from_secs(60), "no error shown");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    h.get_by_label_contains("broken.safetensors");
+    // Samples still come from the model that stayed.
+    h.state_mut().samples.grid.seed = 5;
+    shown_pixels(&mut h);
+}

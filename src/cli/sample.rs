@@ -80,7 +80,7 @@ pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Resu
         );
         plan.encode(&images.data, &images.indices())?
     } else {
-        plan.prior_latents(args.seed, 4)?
+        plan.prior_latents(args.seed, 4)
             .iter()
             .map(|z| at_temperature(z, args.temperature))
             .collect()

@@ -5,25 +5,16 @@
 use super::chunks::chunks;
 use super::densities::ImageScore;
 use super::eval_noise::{EvalNoise, eval_noise};
-use super::latent::at_temperature;
+use super::latent::{at_temperature, prior_draws};
 use super::plan::Plan;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
 impl Plan {
-    /// `n` latent vectors from the prior N(0, I), drawn by the sampling generator
-    /// restarted at `seed`, a batch at a time: the same vectors for the same seed and
-    /// batch size (docs/MODEL.md, "Samples"). Samples at temperature T are these times T.
-    pub fn prior_latents(&self, seed: u64, n: usize) -> Result<Vec<Vec<f32>>> {
-        let layout = &self.latent_layout;
-        self.seed_sampling(seed)?;
-        let mut z = Vec::with_capacity(n);
-        while z.len() < n {
-            self.draw_prior()?;
-            let take = (n - z.len()).min(self.batch);
-            z.extend(layout.from_tensors(&self.read_latents()?, take));
-        }
-        Ok(z)
+    /// The first `n` prior draws of `seed` ([`prior_draws`]): samples at temperature T
+    /// are these times T.
+    pub fn prior_latents(&self, seed: u64, n: usize) -> Vec<Vec<f32>> {
+        prior_draws(seed, 0, n, self.dim)
     }
 
     /// Images decoded from latent vectors, values in [0, 1], `z.len()` images of C*H*W.
@@ -52,7 +43,7 @@ impl Plan {
     /// decoded. Values in [0, 1].
     pub fn sample_images(&self, seed: u64, temperature: f32, n: usize) -> Result<Vec<f32>> {
         let z: Vec<Vec<f32>> = self
-            .prior_latents(seed, n)?
+            .prior_latents(seed, n)
             .iter()
             .map(|v| at_temperature(v, temperature))
             .collect();

@@ -58,6 +58,21 @@ impl LatentLayout {
     }
 }
 
+/// Prior draws z ~ N(0, I) for images `first .. first + n` of `seed`, D values each:
+/// image k's vector is Philox4x32-10 normals keyed by the seed at counter base k
+/// (docs/MODEL.md, "Samples"), so a draw depends on the seed and the image's number
+/// alone, never on a batch size: the CLI, the trainer's grids and the app agree.
+pub fn prior_draws(seed: u64, first: usize, n: usize, dim: usize) -> Vec<Vec<f32>> {
+    (first..first + n)
+        .map(|k| {
+            crate::philox::normal(seed, k as u64, 0, dim, 1.0)
+                .into_iter()
+                .map(|v| v as f32)
+                .collect()
+        })
+        .collect()
+}
+
 /// T * z: a prior draw at unit temperature rescaled to temperature T.
 pub fn at_temperature(z: &[f32], temperature: f32) -> Vec<f32> {
     z.iter().map(|v| v * temperature).collect()

@@ -1,5 +1,5 @@
 //! A plan: every buffer and op a model needs at one batch size, built once. Running a
-//! training step, an evaluation, sampling or decoding records prebuilt ops into one
+//! training step, an evaluation or decoding records prebuilt ops into one
 //! compute pass and one submission: no buffer is created and no pipeline compiled.
 //! `Plan` methods that take any number of images or latents are in `batched.rs`.
 
@@ -42,10 +42,6 @@ pub struct Plan {
     rows: StatRows,
     /// Samples in [0, 1] written by the inverse pass.
     pub images: Tensor,
-    /// The generator of prior draws.
-    sample_rng: Tensor,
-    /// Draws N(0, I) into the latents and advances the generator.
-    draw: Vec<Op>,
     zero_stats: Vec<Op>,
     preprocess: Vec<Op>,
     weights: Vec<Op>,
@@ -263,13 +259,6 @@ impl Plan {
         let pixels = g.zeros(input)?;
         let noise = g.zeros(input)?;
         let images = g.empty(input)?;
-        let sample_rng = rng::RngState::new(0).upload(g)?;
-        let mut draw = latents
-            .iter()
-            .enumerate()
-            .map(|(k, z)| rng::normal(g, &sample_rng, z, k as u32, 1.0))
-            .collect::<Result<Vec<_>>>()?;
-        draw.push(rng::advance(g, &sample_rng)?);
 
         let zero_stats = vec![fill::fill(g, &stats, 0.0)?];
         let preprocess = vec![logit::forward(
@@ -316,8 +305,6 @@ impl Plan {
             stats,
             rows,
             images,
-            sample_rng,
-            draw,
             zero_stats,
             preprocess,
             weights,
@@ -333,18 +320,7 @@ impl Plan {
         &self.gpu
     }
 
-    /// Restarts the generator of [`Plan::draw_prior`].
-    pub fn seed_sampling(&self, seed: u64) -> Result<()> {
-        self.gpu
-            .write(&self.sample_rng, &rng::RngState::new(seed).to_words())
-    }
-
-    /// Draws the next batch of latents z ~ N(0, I) into the latent tensors.
-    pub fn draw_prior(&self) -> Result<()> {
-        self.record(&[], &[&self.draw], &[]).map(|_| ())
-    }
-
-    /// The latents z_0 .. z_{L-1} of the last forward (or the last draw), per tensor NCHW.
+    /// The latents z_0 .. z_{L-1} of the last forward, per tensor NCHW.
     pub fn read_latents(&self) -> Result<Vec<Vec<f32>>> {
         self.latents.iter().map(|z| self.gpu.read(z)).collect()
     }

@@ -5,10 +5,23 @@ use realnvp::Gpu;
 
 use crate::worker::Status;
 
+/// Frame timing while the worker runs, averaged over recent frames.
 #[derive(Default)]
-pub struct Device;
+pub struct Device {
+    /// Seconds between frames while the GPU worker is busy (a moving average).
+    pub frame_interval: f32,
+}
 
 impl Device {
+    /// Folds this frame's interval into the average.
+    pub fn record_frame(&mut self, dt: f32) {
+        self.frame_interval = if self.frame_interval == 0.0 {
+            dt
+        } else {
+            0.9 * self.frame_interval + 0.1 * dt
+        };
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, gpu: &Gpu, status: &Status) {
         let info = &gpu.info;
         egui::Grid::new("device")
@@ -32,6 +45,13 @@ impl Device {
                         "{:.1} MB in {} buffers",
                         pool.bytes_created as f64 / 1e6,
                         pool.buffers_created
+                    ),
+                );
+                row(
+                    "frame interval",
+                    format!(
+                        "{:.0} ms (while the GPU worker runs)",
+                        self.frame_interval * 1e3
                     ),
                 );
                 row(
