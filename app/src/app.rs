@@ -63,6 +63,9 @@ pub struct App {
     pub worker: Worker,
     /// The compute side of the shared device.
     pub gpu: Arc<Gpu>,
+    /// Moves the temperature by itself once each grid is shown (`--demo`).
+    pub demo: bool,
+    last_demo_step: Option<std::time::Instant>,
     errors: DeviceErrors,
 }
 
@@ -87,8 +90,31 @@ impl App {
             device: Device::default(),
             worker,
             gpu,
+            demo: false,
+            last_demo_step: None,
             errors,
         })
+    }
+
+    /// Once the grid asked for is shown, and at most every 1.5 s, raises the
+    /// temperature by 0.1 (from 0.3 again past 1.5): consecutive grids always differ.
+    fn demo_step(&mut self, ctx: &egui::Context) {
+        let status = self.worker.status();
+        let shown = status
+            .samples
+            .as_ref()
+            .is_some_and(|(grid, _)| *grid == self.samples.grid);
+        let due = self
+            .last_demo_step
+            .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
+        if shown && !status.busy && due {
+            drop(status);
+            let t = &mut self.samples.grid.temperature;
+            *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
+            self.last_demo_step = Some(std::time::Instant::now());
+        }
+        // Keep frames coming so the next step is checked without other input.
+        ctx.request_repaint_after(std::time::Duration::from_millis(200));
     }
 
     fn open_dropped_files(&self, ctx: &egui::Context) {
@@ -102,6 +128,9 @@ impl App {
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.open_dropped_files(ui.ctx());
+        if self.demo {
+            self.demo_step(ui.ctx());
+        }
         if self.worker.status().busy {
             // The spinner redraws continuously while the worker runs: then the interval
             // between frames is the frame time under GPU load.
@@ -140,8 +169,9 @@ impl eframe::App for App {
             };
             ui.label(
                 egui::RichText::new(format!(
-                    "{}  ·  {}x{}x{}, {} scales, {} parameters",
+                    "{} ({})  ·  {}x{}x{}, {} scales, {} parameters",
                     model.path,
+                    model.contents,
                     model.config.channels,
                     model.config.height,
                     model.config.width,

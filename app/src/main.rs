@@ -21,6 +21,10 @@ struct Args {
     /// Use the first adapter whose name contains this (also $REALNVP_ADAPTER).
     #[arg(long, env = "REALNVP_ADAPTER")]
     adapter: Option<String>,
+    /// Move the temperature slider by itself each time a grid is shown (for demos and
+    /// the window test).
+    #[arg(long)]
+    demo: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,7 +53,11 @@ fn main() -> anyhow::Result<()> {
     eframe::run_native(
         "realnvp",
         options,
-        Box::new(move |cc| Ok(Box::new(App::new(cc, source)?))),
+        Box::new(move |cc| {
+            let mut app = App::new(cc, source)?;
+            app.demo = args.demo;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

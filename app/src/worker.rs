@@ -51,6 +51,8 @@ pub struct Interpolation {
 #[derive(Clone, Debug)]
 pub struct ModelInfo {
     pub path: String,
+    /// "training" (a checkpoint) or "weights" (a weights-only file).
+    pub contents: &'static str,
     pub config: realnvp::model::ModelConfig,
     pub parameters: usize,
 }
@@ -286,6 +288,7 @@ impl WorkerState {
         let model = source.open(self.gpu.clone())?;
         let info = ModelInfo {
             path: model.path.display().to_string(),
+            contents: model.contents.key(),
             config: model.config().clone(),
             parameters: model.state.layout.param_count(),
         };

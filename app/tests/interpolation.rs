@@ -1,50 +1,27 @@
 //! The Interpolation panel through egui_kittest on a fresh `tiny` model: φ = φ' = 0
 //! shows corner 1 exactly, and moving φ changes the image.
 
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{harness, texels_when, tiny};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
 use realnvp::ops::display::Layout;
+use realnvp_app::App;
 use realnvp_app::app::Tab;
-use realnvp_app::{App, ModelSource};
 
-fn tiny() -> ModelSource {
-    ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3)
-}
-
-/// Steps the UI until the worker shows the point the panel asks for; its texels.
+/// The texels of the interpolation point the panel asks for, once shown.
 fn point_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let app = h.state();
-        let status = app.worker.status();
-        assert!(status.error.is_none(), "{:?}", status.error);
-        if let Some((at, picture)) = &status.point
-            && *at == app.interpolation.at
-            && !status.busy
-        {
-            return app.gpu.read_texture(&picture.texture).unwrap();
-        }
-        drop(status);
-        assert!(start.elapsed() < Duration::from_secs(120), "no point shown");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    texels_when(h, |app, status| {
+        let (at, picture) = status.point.as_ref()?;
+        (*at == app.interpolation.at).then(|| picture.texture.clone())
+    })
 }
 
 #[test]
 fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
-    let mut h = Harness::builder()
-        .with_size([1000.0, 750.0])
-        .wgpu()
-        .build_eframe(|cc| {
-            let mut app = App::new(cc, tiny()).expect("the app opens");
-            app.tab = Tab::Interpolation;
-            app
-        });
+    let mut h = harness(Tab::Interpolation);
     let at_zero = point_pixels(&mut h);
 
     // Corner 1 is prior draw 0 of seed 0 at T = 0.7, decoded by the same weights.

@@ -1,52 +1,27 @@
 //! The Samples panel through egui_kittest, headless on the first adapter (lavapipe in CI),
 //! with a fresh `tiny` model: the model's quality does not matter here, its pixels do.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{harness, texels_when};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use realnvp::model::ModelConfig;
+use realnvp_app::app::Tab;
 use realnvp_app::{App, ModelSource};
 
-fn harness() -> Harness<'static, App> {
-    Harness::builder()
-        .with_size([900.0, 700.0])
-        .wgpu()
-        .build_eframe(|cc| {
-            App::new(
-                cc,
-                ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3),
-            )
-            .expect("the app opens")
-        })
-}
-
-/// Steps the UI until the worker shows the grid the panel asks for; its texels.
+/// The texels of the sample grid the panel asks for, once shown.
 fn shown_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let app = h.state();
-        let status = app.worker.status();
-        assert!(status.error.is_none(), "{:?}", status.error);
-        if let Some((grid, picture)) = &status.samples
-            && *grid == app.samples.grid
-            && !status.busy
-        {
-            return app.gpu.read_texture(&picture.texture).unwrap();
-        }
-        drop(status);
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no samples shown"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    texels_when(h, |app, status| {
+        let (grid, picture) = status.samples.as_ref()?;
+        (*grid == app.samples.grid).then(|| picture.texture.clone())
+    })
 }
 
 #[test]
 fn moving_the_temperature_slider_changes_the_samples() {
-    let mut h = harness();
+    let mut h = harness(Tab::Samples);
     let before = shown_pixels(&mut h);
     assert!(
         before.chunks(4).any(|p| p[0] > 60) && before.chunks(4).any(|p| p[0] < 200),
@@ -75,7 +50,7 @@ fn moving_the_temperature_slider_changes_the_samples() {
 
 #[test]
 fn a_corrupt_file_shows_an_error_and_keeps_the_model() {
-    let mut h = harness();
+    let mut h = harness(Tab::Samples);
     shown_pixels(&mut h);
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.safetensors");

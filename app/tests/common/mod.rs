@@ -1,0 +1,52 @@
+//! What the app's harness tests share: a fresh `tiny` model and waiting for the worker.
+
+// Each test binary uses some of these helpers.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use realnvp::model::ModelConfig;
+use realnvp_app::app::Tab;
+use realnvp_app::worker::Status;
+use realnvp_app::{App, ModelSource};
+
+/// A fresh `tiny` model: its quality does not matter here, its pixels do.
+pub fn tiny() -> ModelSource {
+    ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3)
+}
+
+/// The app on the first adapter (lavapipe in CI), headless, showing `tab`.
+pub fn harness(tab: Tab) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size([1000.0, 750.0])
+        .wgpu()
+        .build_eframe(move |cc| {
+            let mut app = App::new(cc, tiny()).expect("the app opens");
+            app.tab = tab;
+            app
+        })
+}
+
+/// Steps the UI until `shown` finds, in the worker's status, the texture of what the
+/// panel currently asks for; returns its texels.
+pub fn texels_when(
+    h: &mut Harness<'static, App>,
+    shown: impl Fn(&App, &Status) -> Option<wgpu::Texture>,
+) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let app = h.state();
+        let status = app.worker.status();
+        assert!(status.error.is_none(), "{:?}", status.error);
+        if !status.busy
+            && let Some(texture) = shown(app, &status)
+        {
+            return app.gpu.read_texture(&texture).unwrap();
+        }
+        drop(status);
+        assert!(start.elapsed() < Duration::from_secs(120), "nothing shown");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
