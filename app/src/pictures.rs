@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use realnvp::Gpu;
 use realnvp::model::Plan;
-use realnvp::model::chunks::chunks;
 use realnvp::ops::Op;
 use realnvp::ops::display::{self, Layout};
 
@@ -77,14 +76,7 @@ impl Pictures {
         let [_, h, w] = plan.chw;
         let gpu = self.gpu.clone();
         let grid = self.grid(purpose, side, [h, w])?;
-        for chunk in chunks(z.len(), plan.batch) {
-            let padded = chunk.indices(plan.batch);
-            plan.set_latents(
-                &plan
-                    .latent_layout
-                    .to_tensors(padded.iter().map(|&i| z[i].as_slice())),
-            )?;
-            plan.decode()?;
+        plan.decode_chunks(z, |plan, chunk| {
             let key = (chunk.start, chunk.real);
             if !grid.tiles.contains_key(&key) {
                 let op = display::tiles(
@@ -99,7 +91,8 @@ impl Pictures {
             }
             let op = &grid.tiles[&key];
             gpu.run(|pass| op.encode(pass));
-        }
+            Ok(())
+        })?;
         gpu.wait()?;
         Ok(grid.picture.clone())
     }

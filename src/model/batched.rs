@@ -2,7 +2,7 @@
 //! batch size (padded by [`super::chunks`]). Samples, decodings, encodings and
 //! per-image scores; the CLI, the trainer and the desktop app all go through these.
 
-use super::chunks::chunks;
+use super::chunks::{Chunk, chunks};
 use super::densities::ImageScore;
 use super::eval_noise::{EvalNoise, eval_noise};
 use super::latent::{at_temperature, prior_draws};
@@ -19,6 +19,21 @@ impl Plan {
 
     /// Images decoded from latent vectors, values in [0, 1], `z.len()` images of C*H*W.
     pub fn decode_latents(&self, z: &[Vec<f32>]) -> Result<Vec<f32>> {
+        let mut images = Vec::with_capacity(z.len() * self.dim);
+        self.decode_chunks(z, |plan, chunk| {
+            images.extend_from_slice(&plan.read_images()?[..chunk.real * plan.dim]);
+            Ok(())
+        })?;
+        Ok(images)
+    }
+
+    /// Decodes `z` a batch at a time, calling `each` with the chunk while its images are
+    /// in the plan's image tensor (the app draws them into a texture from there).
+    pub fn decode_chunks(
+        &self,
+        z: &[Vec<f32>],
+        mut each: impl FnMut(&Plan, Chunk) -> Result<()>,
+    ) -> Result<()> {
         let layout = &self.latent_layout;
         for (i, v) in z.iter().enumerate() {
             if v.len() != layout.dim() {
@@ -29,14 +44,13 @@ impl Plan {
                 )));
             }
         }
-        let mut images = Vec::with_capacity(z.len() * self.dim);
         for chunk in chunks(z.len(), self.batch) {
             let padded = chunk.indices(self.batch);
             self.set_latents(&layout.to_tensors(padded.iter().map(|&i| z[i].as_slice())))?;
             self.decode()?;
-            images.extend_from_slice(&self.read_images()?[..chunk.real * self.dim]);
+            each(self, chunk)?;
         }
-        Ok(images)
+        Ok(())
     }
 
     /// `n` samples at temperature T from `seed`: the prior latents of `seed` times T,
