@@ -13,7 +13,8 @@ use crate::panels::interpolation::Interpolate;
 use crate::panels::samples::Samples;
 use crate::worker::Worker;
 
-/// The weights-only mnist model shipped with the app.
+/// Where the weights-only mnist model shipped with the app goes (not trained yet: the
+/// app says no model is open when the file is missing).
 pub fn bundled_model() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -109,6 +110,11 @@ impl App {
             .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
         if shown && !status.busy && due {
             drop(status);
+            // The window test waits for these lines.
+            println!(
+                "demo: grid shown at temperature {:.1}",
+                self.samples.grid.temperature
+            );
             let t = &mut self.samples.grid.temperature;
             *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
             self.last_demo_step = Some(std::time::Instant::now());

@@ -1,6 +1,6 @@
-//! realnvp-app: the desktop face of realnvp. With no arguments it opens the bundled
-//! model; `--checkpoint FILE` opens another; `--train ...` trains headless through the
-//! same code as `realnvp train`.
+//! realnvp-app: the desktop face of realnvp. `--checkpoint FILE` opens a model (with
+//! no arguments it opens `assets/models/mnist.safetensors`, which is not bundled yet);
+//! `--train ...` trains headless through the same code as `realnvp train`.
 
 use std::path::PathBuf;
 
@@ -15,7 +15,8 @@ use realnvp_app::{App, ModelSource, device};
     about = "Real NVP samples and training, live"
 )]
 struct Args {
-    /// A checkpoint or weights-only file (default: the bundled mnist model).
+    /// A checkpoint or weights-only file (default: assets/models/mnist.safetensors, the
+    /// bundled model once it is trained).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
     /// Use the first adapter whose name contains this (also $REALNVP_ADAPTER).

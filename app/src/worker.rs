@@ -70,26 +70,30 @@ pub struct Status {
     pub point: Option<(Interpolation, Picture)>,
     /// The manifold grid shown, and its texture.
     pub manifold: Option<(Interpolation, Picture)>,
-    /// From a request's arrival to its picture being complete on the GPU.
+    /// From the last answered request's posting to its picture being complete on the GPU.
     pub last_latency: Option<Duration>,
+    /// Counts the models opened: a panel whose requests were answered for an older
+    /// model asks again.
+    pub generation: u64,
     pub busy: bool,
     pub error: Option<String>,
 }
 
+/// One slot per kind of request, each with the time it was posted.
 #[derive(Default)]
 struct Inbox {
     open: Option<ModelSource>,
-    samples: Option<SampleGrid>,
-    point: Option<Interpolation>,
-    manifold: Option<Interpolation>,
+    samples: Option<(SampleGrid, Instant)>,
+    point: Option<(Interpolation, Instant)>,
+    manifold: Option<(Interpolation, Instant)>,
     quit: bool,
 }
 
 enum Job {
     Open(ModelSource),
-    Samples(SampleGrid),
-    Point(Interpolation),
-    Manifold(Interpolation),
+    Samples(SampleGrid, Instant),
+    Point(Interpolation, Instant),
+    Manifold(Interpolation, Instant),
 }
 
 impl Inbox {
@@ -103,9 +107,9 @@ impl Inbox {
         }
         self.point
             .take()
-            .map(Job::Point)
-            .or_else(|| self.samples.take().map(Job::Samples))
-            .or_else(|| self.manifold.take().map(Job::Manifold))
+            .map(|(at, t)| Job::Point(at, t))
+            .or_else(|| self.samples.take().map(|(g, t)| Job::Samples(g, t)))
+            .or_else(|| self.manifold.take().map(|(at, t)| Job::Manifold(at, t)))
     }
 }
 
@@ -166,15 +170,15 @@ impl Worker {
     }
 
     pub fn request_samples(&self, grid: SampleGrid) {
-        self.post(|i| i.samples = Some(grid));
+        self.post(|i| i.samples = Some((grid, Instant::now())));
     }
 
     pub fn request_point(&self, at: Interpolation) {
-        self.post(|i| i.point = Some(at));
+        self.post(|i| i.point = Some((at, Instant::now())));
     }
 
     pub fn request_manifold(&self, at: Interpolation) {
-        self.post(|i| i.manifold = Some(at));
+        self.post(|i| i.manifold = Some((at, Instant::now())));
     }
 
     pub fn status(&self) -> std::sync::MutexGuard<'_, Status> {
@@ -221,16 +225,15 @@ impl WorkerState {
             };
             shared.status.lock().unwrap().busy = true;
             ctx.request_repaint();
-            let start = Instant::now();
             let result = self.job(job, &shared.status);
             let mut status = shared.status.lock().unwrap();
             status.busy = false;
             match result {
-                Ok(true) => {
-                    status.last_latency = Some(start.elapsed());
+                Ok(Some(posted)) => {
+                    status.last_latency = Some(posted.elapsed());
                     status.error = None;
                 }
-                Ok(false) => {}
+                Ok(None) => {}
                 Err(e) => status.error = Some(format!("{e:#}")),
             }
             drop(status);
@@ -238,29 +241,21 @@ impl WorkerState {
         }
     }
 
-    /// Runs one job; Ok(true) when it drew a picture.
-    fn job(&mut self, job: Job, status: &Mutex<Status>) -> anyhow::Result<bool> {
+    /// Runs one job; for a picture, the time its request was posted.
+    fn job(&mut self, job: Job, status: &Mutex<Status>) -> anyhow::Result<Option<Instant>> {
         match job {
             Job::Open(source) => {
-                let opened = self.open(&source);
-                let mut status = status.lock().unwrap();
-                match opened {
-                    Ok(info) => {
-                        *status = Status {
-                            model: Some(info),
-                            ..Status::default()
-                        };
-                    }
-                    Err(e) => status.open_error = Some(format!("{e:#}")),
+                if let Err(e) = self.open(&source, status) {
+                    status.lock().unwrap().open_error = Some(format!("{e:#}"));
                 }
-                Ok(false)
+                Ok(None)
             }
-            Job::Samples(grid) => {
+            Job::Samples(grid, posted) => {
                 let picture = self.samples(grid)?;
                 status.lock().unwrap().samples = Some((grid, picture));
-                Ok(true)
+                Ok(Some(posted))
             }
-            Job::Point(at) => {
+            Job::Point(at, posted) => {
                 let corners = self.corners(&at.corners)?;
                 let z = sphere_point(&corners, at.phi, at.phi2);
                 let plan = self.point_plan.as_ref().expect("made with the model");
@@ -268,9 +263,9 @@ impl WorkerState {
                     .pictures
                     .draw(plan, Purpose::InterpolationPoint, 1, &[z])?;
                 status.lock().unwrap().point = Some((at, picture));
-                Ok(true)
+                Ok(Some(posted))
             }
-            Job::Manifold(at) => {
+            Job::Manifold(at, posted) => {
                 let corners = self.corners(&at.corners)?;
                 let z = sphere_grid(&corners, at.side);
                 let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
@@ -278,30 +273,42 @@ impl WorkerState {
                     .pictures
                     .draw(plan, Purpose::InterpolationGrid, at.side, &z)?;
                 status.lock().unwrap().manifold = Some((at, picture));
-                Ok(true)
+                Ok(Some(posted))
             }
         }
     }
 
-    /// Loads a model (building its plan); the current one stays if this fails.
-    fn open(&mut self, source: &ModelSource) -> anyhow::Result<ModelInfo> {
+    /// Loads a model (building its plans); the current one stays if this fails. The
+    /// status forgets the old pictures before their textures are freed.
+    fn open(&mut self, source: &ModelSource, status: &Mutex<Status>) -> anyhow::Result<()> {
         let model = source.open(self.gpu.clone())?;
+        let point_plan = Plan::inference(&model.state, 1)?;
         let info = ModelInfo {
             path: model.path.display().to_string(),
             contents: model.contents.key(),
             config: model.config().clone(),
             parameters: model.state.layout.param_count(),
         };
-        self.point_plan = Some(Plan::inference(&model.state, 1)?);
+        {
+            let mut status = status.lock().unwrap();
+            let generation = status.generation + 1;
+            *status = Status {
+                model: Some(info),
+                generation,
+                busy: true,
+                ..Status::default()
+            };
+        }
         self.pictures.clear();
         self.prior.clear();
         self.test_set = None;
+        self.point_plan = Some(point_plan);
         self.model = Some(model);
-        Ok(info)
+        Ok(())
     }
 
     /// The first `count` prior draws of `seed` at unit temperature.
-    fn prior(&mut self, seed: u64, count: usize) -> anyhow::Result<&[Vec<f32>]> {
+    fn prior(&mut self, seed: u64, count: usize) -> &[Vec<f32>] {
         let key = (seed, count);
         if !self.prior.contains_key(&key) {
             if self.prior.len() >= 16 {
@@ -310,12 +317,12 @@ impl WorkerState {
             let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
             self.prior.insert(key, plan.prior_latents(seed, count));
         }
-        Ok(&self.prior[&key])
+        &self.prior[&key]
     }
 
     fn samples(&mut self, grid: SampleGrid) -> anyhow::Result<Picture> {
         let z: Vec<Vec<f32>> = self
-            .prior(grid.seed, grid.side * grid.side)?
+            .prior(grid.seed, grid.side * grid.side)
             .iter()
             .map(|v| at_temperature(v, grid.temperature))
             .collect();
@@ -334,7 +341,7 @@ impl WorkerState {
                     temperature,
                 } => {
                     // The four corners' draws of one seed come from one request.
-                    let draws = self.prior(seed, 4)?;
+                    let draws = self.prior(seed, 4);
                     anyhow::ensure!(index < 4, "a prior corner is draw 0 to 3");
                     at_temperature(&draws[index], temperature)
                 }

@@ -8,8 +8,9 @@ use crate::worker::{Corner, Interpolation, Worker};
 
 pub struct Interpolate {
     pub at: Interpolation,
-    sent_point: Option<Interpolation>,
-    sent_manifold: Option<Interpolation>,
+    /// What was last sent to the worker, and for which model (its generation).
+    sent_point: Option<(Interpolation, u64)>,
+    sent_manifold: Option<(Interpolation, u64)>,
 }
 
 impl Default for Interpolate {
@@ -47,16 +48,17 @@ impl Interpolate {
             });
             pad(ui, &mut self.at.phi, &mut self.at.phi2);
         });
-        if self.sent_point != Some(self.at) {
+        let generation = worker.status().generation;
+        if self.sent_point != Some((self.at, generation)) {
             worker.request_point(self.at);
-            self.sent_point = Some(self.at);
+            self.sent_point = Some((self.at, generation));
         }
-        let manifold_changed = self
-            .sent_manifold
-            .is_none_or(|m| m.corners != self.at.corners || m.side != self.at.side);
+        let manifold_changed = self.sent_manifold.is_none_or(|(m, g)| {
+            m.corners != self.at.corners || m.side != self.at.side || g != generation
+        });
         if manifold_changed {
             worker.request_manifold(self.at);
-            self.sent_manifold = Some(self.at);
+            self.sent_manifold = Some((self.at, generation));
         }
         let status = worker.status();
         if let Some(e) = &status.error {

@@ -5,8 +5,8 @@ use crate::worker::{SampleGrid, Worker};
 
 pub struct Samples {
     pub grid: SampleGrid,
-    /// The grid last sent to the worker.
-    requested: Option<SampleGrid>,
+    /// The grid last sent to the worker, and for which model (its generation).
+    requested: Option<(SampleGrid, u64)>,
 }
 
 impl Default for Samples {
@@ -36,9 +36,10 @@ impl Samples {
             }
             ui.label(format!("seed {}", self.grid.seed));
         });
-        if self.requested != Some(self.grid) {
+        let generation = worker.status().generation;
+        if self.requested != Some((self.grid, generation)) {
             worker.request_samples(self.grid);
-            self.requested = Some(self.grid);
+            self.requested = Some((self.grid, generation));
         }
         let status = worker.status();
         ui.horizontal(|ui| {
@@ -62,7 +63,7 @@ impl Samples {
             )));
             ui.label(
                 egui::RichText::new(format!(
-                    "realnvp sample --checkpoint {model_path} --n {} --temperature {} --seed {}",
+                    "realnvp sample --checkpoint '{model_path}' --n {} --temperature {} --seed {}",
                     shown.side * shown.side,
                     shown.temperature,
                     shown.seed
