@@ -1,7 +1,11 @@
 //! The app binary without a window: `--train` is `realnvp train`, and a missing adapter
 //! is a message, not a panic.
 
+mod common;
+
 use std::process::Command;
+
+use common::train_tiny;
 
 fn app() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_realnvp-app"));
@@ -13,20 +17,7 @@ fn app() -> Command {
 #[test]
 fn train_runs_headless_through_the_cli_code() {
     let dir = tempfile::tempdir().unwrap();
-    let out = app()
-        .args([
-            "--train",
-            "--preset",
-            "tiny",
-            "--steps",
-            "2",
-            "--samples",
-            "0",
-            "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = train_tiny(dir.path(), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(dir.path().join("checkpoint.safetensors").exists(), "{err}");

@@ -2,8 +2,12 @@
 //! winit loads at run time): it opens a model, shows sample grids, and the screen
 //! changes after input (`--demo` moves the temperature slider).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
+
+use common::train_tiny;
 
 fn screenshot_pixels(path: &Path) -> Vec<u8> {
     image::open(path)
@@ -16,20 +20,7 @@ fn screenshot_pixels(path: &Path) -> Vec<u8> {
 fn a_real_window_shows_samples_that_change_after_input() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let trained = Command::new(env!("CARGO_BIN_EXE_realnvp-app"))
-        .args([
-            "--train",
-            "--preset",
-            "tiny",
-            "--steps",
-            "2",
-            "--samples",
-            "0",
-            "--out",
-        ])
-        .arg(&run)
-        .output()
-        .unwrap();
+    let trained = train_tiny(&run, 2);
     assert!(trained.status.success(), "{trained:?}");
     let (first, second) = (dir.path().join("first.png"), dir.path().join("second.png"));
     // Screenshots once the first grid is shown and once `--demo` has moved the slider

@@ -11,6 +11,20 @@ use realnvp_app::app::Tab;
 use realnvp_app::worker::Status;
 use realnvp_app::{App, ModelSource};
 
+/// `realnvp-app --train` of the `tiny` preset for `steps` steps into `out`, with no
+/// display; its output.
+pub fn train_tiny(out: &std::path::Path, steps: u32) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_realnvp-app"))
+        .args(["--train", "--preset", "tiny", "--samples", "0", "--steps"])
+        .arg(steps.to_string())
+        .arg("--out")
+        .arg(out)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap()
+}
+
 /// A fresh `tiny` model: its quality does not matter here, its pixels do.
 pub fn tiny() -> ModelSource {
     ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3)
