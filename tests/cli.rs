@@ -189,6 +189,21 @@ fn bad_input_gives_clear_errors() {
     );
 }
 
+/// `realnvp train` of the `tiny` preset for `steps` steps into `out`, no sample grids.
+fn train_tiny(out: &str, steps: u32) {
+    ok(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        &steps.to_string(),
+        "--samples",
+        "0",
+        "--out",
+        out,
+    ]);
+}
+
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
@@ -209,17 +224,7 @@ fn score_export_and_init() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let run = d("run");
-    ok(&[
-        "train",
-        "--preset",
-        "tiny",
-        "--steps",
-        "10",
-        "--samples",
-        "0",
-        "--out",
-        &run,
-    ]);
+    train_tiny(&run, 10);
     let ckpt = d("run/checkpoint.safetensors");
 
     // score: one line per test image whose mean is eval's figure, and whose parts add up.
@@ -348,17 +353,7 @@ fn resume_refuses_a_dataset_of_another_size() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let run = d("run");
-    ok(&[
-        "train",
-        "--preset",
-        "tiny",
-        "--steps",
-        "2",
-        "--samples",
-        "0",
-        "--out",
-        &run,
-    ]);
+    train_tiny(&run, 2);
     let folder = d("pngs");
     std::fs::create_dir(&folder).unwrap();
     for i in 0..20u32 {
