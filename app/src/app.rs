@@ -8,9 +8,12 @@ use realnvp::model::state::ModelState;
 use realnvp::model::{Model, ModelConfig};
 
 use crate::device::{self, DeviceErrors};
+use crate::dialog::{Pending, is_image};
 use crate::panels::device::Device;
 use crate::panels::interpolation::Interpolate;
 use crate::panels::samples::Samples;
+use crate::panels::training::Training;
+use crate::panels::your_image::YourImage;
 use crate::worker::Worker;
 
 /// Where the weights-only mnist model shipped with the app goes (not trained yet: the
@@ -23,6 +26,7 @@ pub fn bundled_model() -> PathBuf {
 }
 
 /// Where a model comes from.
+#[derive(Clone, Debug)]
 pub enum ModelSource {
     /// A checkpoint or weights-only file.
     File(PathBuf),
@@ -53,6 +57,8 @@ impl ModelSource {
 pub enum Tab {
     Samples,
     Interpolation,
+    YourImage,
+    Training,
     Device,
 }
 
@@ -60,6 +66,8 @@ pub struct App {
     pub tab: Tab,
     pub samples: Samples,
     pub interpolation: Interpolate,
+    pub your_image: YourImage,
+    pub training: Training,
     pub device: Device,
     pub worker: Worker,
     /// The compute side of the shared device.
@@ -68,6 +76,7 @@ pub struct App {
     pub demo: bool,
     last_demo_step: Option<std::time::Instant>,
     errors: DeviceErrors,
+    open_dialog: Pending,
 }
 
 impl App {
@@ -88,12 +97,15 @@ impl App {
             tab: Tab::Samples,
             samples: Samples::default(),
             interpolation: Interpolate::default(),
+            your_image: YourImage::default(),
+            training: Training::default(),
             device: Device::default(),
             worker,
             gpu,
             demo: false,
             last_demo_step: None,
             errors,
+            open_dialog: Pending::default(),
         })
     }
 
@@ -123,10 +135,18 @@ impl App {
         ctx.request_repaint_after(std::time::Duration::from_millis(200));
     }
 
-    fn open_dropped_files(&self, ctx: &egui::Context) {
+    /// A dropped PNG or JPEG goes to the Your image panel; any other file is opened as
+    /// a model (a checkpoint or weights-only file).
+    fn open_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped = ctx.input(|i| i.raw.dropped_files.clone());
-        if let Some(file) = dropped.first() {
-            self.worker.open(ModelSource::File(file.path().to_owned()));
+        let Some(path) = dropped.first().map(|f| f.path().to_owned()) else {
+            return;
+        };
+        if is_image(&path) {
+            self.tab = Tab::YourImage;
+            self.worker.request_image(path);
+        } else {
+            self.worker.open(ModelSource::File(path));
         }
     }
 }
@@ -148,9 +168,30 @@ impl eframe::App for App {
                 ui.separator();
                 ui.selectable_value(&mut self.tab, Tab::Samples, "Samples");
                 ui.selectable_value(&mut self.tab, Tab::Interpolation, "Interpolation");
+                ui.selectable_value(&mut self.tab, Tab::YourImage, "Your image");
+                ui.selectable_value(&mut self.tab, Tab::Training, "Training");
                 ui.selectable_value(&mut self.tab, Tab::Device, "Device");
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .add_enabled(
+                            !self.open_dialog.is_open(),
+                            egui::Button::new("Open model…"),
+                        )
+                        .on_hover_text("a checkpoint or weights-only .safetensors file")
+                        .clicked()
+                    {
+                        self.open_dialog.open(
+                            ui.ctx(),
+                            rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]),
+                            rfd::FileDialog::pick_file,
+                        );
+                    }
+                });
             });
         });
+        if let Some(path) = self.open_dialog.chosen() {
+            self.worker.open(ModelSource::File(path));
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(e) = self.errors.lock().unwrap().last() {
                 ui.colored_label(ui.visuals().error_fg_color, format!("GPU error: {e}"));
@@ -160,6 +201,12 @@ impl eframe::App for App {
                 ui.colored_label(ui.visuals().error_fg_color, e);
             }
             let Some(model) = status.model.clone() else {
+                if self.tab == Tab::Training {
+                    // A new model can be trained with none open.
+                    drop(status);
+                    self.training.ui(ui, &self.worker);
+                    return;
+                }
                 if status.busy {
                     ui.horizontal(|ui| {
                         ui.spinner();
@@ -167,8 +214,9 @@ impl eframe::App for App {
                     });
                 } else {
                     ui.label(
-                        "No model is open. Start with --checkpoint FILE, or drop a \
-                         checkpoint or weights-only .safetensors file on this window.",
+                        "No model is open. Open one (top right), start with --checkpoint \
+                         FILE, drop a checkpoint or weights-only .safetensors file on this \
+                         window, or train one (Training).",
                     );
                 }
                 return;
@@ -194,6 +242,14 @@ impl eframe::App for App {
                 Tab::Interpolation => {
                     drop(status);
                     self.interpolation.ui(ui, &self.worker);
+                }
+                Tab::YourImage => {
+                    drop(status);
+                    self.your_image.ui(ui, &self.worker);
+                }
+                Tab::Training => {
+                    drop(status);
+                    self.training.ui(ui, &self.worker);
                 }
                 Tab::Device => self.device.ui(ui, &self.gpu, &status),
             }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod device;
+pub mod dialog;
 pub mod panels;
 pub mod pictures;
 pub mod worker;

@@ -1,6 +1,7 @@
 //! realnvp-app: the desktop face of realnvp. `--checkpoint FILE` opens a model (with
 //! no arguments it opens `assets/models/mnist.safetensors`, which is not bundled yet);
-//! `--train ...` trains headless through the same code as `realnvp train`.
+//! `--train ...` trains headless through the same code as `realnvp train`; no usable
+//! adapter is a message saying what to install, not a panic.
 
 use std::path::PathBuf;
 
@@ -39,8 +40,19 @@ fn main() -> anyhow::Result<()> {
     let setup = match device::open(args.adapter.as_deref()) {
         Ok(setup) => setup,
         Err(e) => {
-            // No window can be drawn without an adapter: say what to install.
+            // egui cannot draw without an adapter: say what to install on stderr and, on
+            // a desktop, in the platform's message box (zenity on Linux).
             eprintln!("realnvp-app: {e}");
+            let desktop = ["DISPLAY", "WAYLAND_DISPLAY"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some());
+            if desktop || !cfg!(target_os = "linux") {
+                rfd::MessageDialog::new()
+                    .set_level(rfd::MessageLevel::Error)
+                    .set_title("realnvp: no GPU adapter")
+                    .set_description(e.to_string())
+                    .show();
+            }
             std::process::exit(2);
         }
     };

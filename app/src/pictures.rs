@@ -24,6 +24,10 @@ pub enum Purpose {
     Samples,
     InterpolationPoint,
     InterpolationGrid,
+    YourImage,
+    Reconstruction,
+    /// The training run's grid (drawn from the trainer's plan).
+    Training,
 }
 
 struct Grid {
@@ -50,12 +54,63 @@ impl Pictures {
         }
     }
 
-    /// Forgets every texture (a model of another image size is opening).
-    pub fn clear(&mut self) {
+    /// Forgets every texture but those of `keep` (a model of another image size is
+    /// opening; a tile op is tied to the plan it was made for).
+    pub fn clear_except(&mut self, keep: Purpose) {
+        self.free(|p| p != keep);
+    }
+
+    /// Forgets the textures of `purpose` (their plan is going).
+    pub fn forget(&mut self, purpose: Purpose) {
+        self.free(|p| p == purpose);
+    }
+
+    fn free(&mut self, which: impl Fn(Purpose) -> bool) {
         let mut renderer = self.renderer.write();
-        for (_, grid) in self.grids.drain() {
-            renderer.free_texture(&grid.picture.id);
+        self.grids.retain(|&(purpose, _), grid| {
+            let free = which(purpose);
+            if free {
+                renderer.free_texture(&grid.picture.id);
+            }
+            !free
+        });
+    }
+
+    /// Shows one image of values in [0, 1] (C*H*W), written into `plan`'s image
+    /// tensor and drawn from there as decoded images are.
+    pub fn show(
+        &mut self,
+        plan: &Plan,
+        purpose: Purpose,
+        image: &[f32],
+    ) -> anyhow::Result<Picture> {
+        anyhow::ensure!(
+            image.len() == plan.dim,
+            "{} values for an image of {}",
+            image.len(),
+            plan.dim
+        );
+        let [_, h, w] = plan.chw;
+        let mut padded = image.to_vec();
+        padded.resize(plan.batch * plan.dim, 0.0);
+        self.gpu.write(&plan.images, &padded)?;
+        let gpu = self.gpu.clone();
+        let grid = self.grid(purpose, 1, [h, w])?;
+        if !grid.tiles.contains_key(&(0, 1)) {
+            let op = display::tiles(
+                &gpu,
+                &plan.images,
+                1,
+                0,
+                &grid.layout,
+                &grid.picture.texture,
+            )?;
+            grid.tiles.insert((0, 1), op);
         }
+        let op = &grid.tiles[&(0, 1)];
+        gpu.run(|pass| op.encode(pass));
+        gpu.wait()?;
+        Ok(grid.picture.clone())
     }
 
     /// Decodes `z` (at most side x side latent vectors) with `plan` and draws the images

@@ -59,6 +59,7 @@ struct TrainingOps {
     forward: Vec<Op>,
     backward: Vec<Op>,
     optimizer: Vec<Op>,
+    adam_config: AdamConfig,
     /// Adam's state, read back with every step's statistics.
     optimizer_state: Tensor,
 }
@@ -372,6 +373,26 @@ impl Plan {
         })
     }
 
+    /// Steps after this one use learning rate `lr` (the optimizer op is rebuilt: a
+    /// user's action, not something to do per step). `state` is the plan's model.
+    pub fn set_learning_rate(&mut self, state: &ModelState, lr: f32) -> Result<()> {
+        let t = self.training.as_mut().ok_or_else(|| {
+            Error::Config("this plan was built for inference: it cannot train".into())
+        })?;
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::Config(format!(
+                "the learning rate must be a positive number, not {lr}"
+            )));
+        }
+        let config = AdamConfig {
+            lr,
+            ..t.adam_config
+        };
+        t.optimizer = vec![optimizer(state, &config)?];
+        t.adam_config = config;
+        Ok(())
+    }
+
     /// One training step on a batch of pixels (0..255, NCHW, exactly `batch` images):
     /// fresh dequantisation noise, forward, backward, Adam, in one submission that also
     /// uploads the batch and reads back the step's densities (the loss before the
@@ -545,18 +566,24 @@ fn training_ops(
         ],
         forward: passes.forward(Statistics::Batch)?,
         backward,
-        optimizer: vec![adam::l2_clip_adam_step(
-            g,
-            &state.params,
-            &state.grads,
-            &state.adam_m,
-            &state.adam_v,
-            &state.l2,
-            &state.adam_state,
-            adam_config,
-        )?],
+        optimizer: vec![optimizer(state, adam_config)?],
+        adam_config: *adam_config,
         optimizer_state: state.adam_state.clone(),
     })
+}
+
+/// Adam on all of `state`'s parameters.
+fn optimizer(state: &ModelState, config: &AdamConfig) -> Result<Op> {
+    adam::l2_clip_adam_step(
+        &state.gpu,
+        &state.params,
+        &state.grads,
+        &state.adam_m,
+        &state.adam_v,
+        &state.l2,
+        &state.adam_state,
+        config,
+    )
 }
 
 #[cfg(test)]

@@ -102,6 +102,18 @@ pub struct Trainer {
     pub position: Position,
     out: PathBuf,
     metrics: File,
+    /// The epoch under way in this process, if a step of it ran.
+    epoch: Option<EpochProgress>,
+    /// The batch being uploaded (kept to reuse its allocation).
+    pixels: Vec<f32>,
+}
+
+struct EpochProgress {
+    epoch: u64,
+    order: Vec<usize>,
+    start: Instant,
+    bpd_sum: f64,
+    bpd_count: u64,
 }
 
 impl Trainer {
@@ -154,6 +166,8 @@ impl Trainer {
             position,
             out: out.to_owned(),
             metrics,
+            epoch: None,
+            pixels: Vec::new(),
         })
     }
 
@@ -200,12 +214,20 @@ impl Trainer {
         (self.data.train.len() / self.state.config.batch) as u64
     }
 
-    fn done(&self) -> bool {
-        self.position.epoch >= self.settings.epochs
-            || self
-                .settings
-                .max_steps
-                .is_some_and(|m| self.position.step >= m)
+    /// All the epochs' steps are done but the epoch's end (checkpoint, test evaluation,
+    /// sample grid) is not.
+    fn epoch_end_due(&self) -> bool {
+        self.position.batch >= self.batches_per_epoch()
+    }
+
+    /// The settings are met: nothing is left to [`Trainer::advance`].
+    pub fn done(&self) -> bool {
+        !self.epoch_end_due()
+            && (self.position.epoch >= self.settings.epochs
+                || self
+                    .settings
+                    .max_steps
+                    .is_some_and(|m| self.position.step >= m))
     }
 
     /// Trains until the settings are met or `stop` is raised.
@@ -214,96 +236,145 @@ impl Trainer {
         stop: &AtomicBool,
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Finish> {
-        let per_epoch = self.batches_per_epoch();
         on_event(Event::Start {
-            batches_per_epoch: per_epoch,
+            batches_per_epoch: self.batches_per_epoch(),
             position: self.position,
         });
-        let batch = self.state.config.batch;
-        let mut pixels = Vec::new();
         while !self.done() {
-            let epoch_start = Instant::now();
-            let order = self
-                .data
-                .train
-                .epoch_order(self.settings.seed, self.position.epoch);
-            let mut bpd_sum = 0.0;
-            let mut bpd_count = 0u64;
-            while self.position.batch < per_epoch && !self.done() {
-                if stop.load(Ordering::Relaxed) {
-                    let path = self.save()?;
-                    on_event(Event::Checkpoint { path: &path });
-                    return Ok(Finish::Interrupted);
-                }
-                let start = Instant::now();
-                let first = self.position.batch as usize * batch;
-                self.data
-                    .train
-                    .batch(&order[first..first + batch], &mut pixels);
-                let (stats, optimizer) = self.plan.train_step(&pixels)?;
-                let bpd = stats.mean_bits_per_dim(batch, self.plan.dim);
-                // A finite loss with a non-finite gradient still poisons the update.
-                if !bpd.is_finite() || !optimizer.grad_norm.is_finite() {
-                    return Err(Error::Training(format!(
-                        "the loss became {bpd} (gradient norm {}) at step {} (epoch {}, batch {}); \
-                         stopped without saving, the last good checkpoint is {}",
-                        optimizer.grad_norm,
-                        self.position.step + 1,
-                        self.position.epoch,
-                        self.position.batch,
-                        self.out.join(CHECKPOINT_FILE).display()
-                    )));
-                }
-                self.position.step += 1;
-                self.position.batch += 1;
-                bpd_sum += bpd;
-                bpd_count += 1;
-                let images_per_second = batch as f64 / start.elapsed().as_secs_f64();
-                self.log(json!({
-                    "step": self.position.step, "epoch": self.position.epoch,
-                    "train_bpd": bpd, "images_per_second": images_per_second,
-                }))?;
-                on_event(Event::Step {
-                    position: self.position,
-                    bits_per_dim: bpd,
-                    images_per_second,
-                });
-                let every = self.settings.checkpoint_every;
-                if every > 0 && self.position.step.is_multiple_of(every) {
-                    let path = self.save()?;
-                    on_event(Event::Checkpoint { path: &path });
-                }
+            if stop.load(Ordering::Relaxed) {
+                let path = self.save()?;
+                on_event(Event::Checkpoint { path: &path });
+                return Ok(Finish::Interrupted);
             }
-            if self.position.batch < per_epoch {
-                break; // max_steps reached mid-epoch
-            }
-            let epoch = self.position.epoch;
-            self.position.epoch += 1;
-            self.position.batch = 0;
-            // Saved before the evaluation and the samples, so a failure there loses no steps.
-            let path = self.save()?;
-            on_event(Event::Checkpoint { path: &path });
-            let test = match &self.data.test {
-                Some(test) => Some(evaluate(&self.plan, test, EvalNoise::Seeded)?),
-                None => None,
-            };
-            // Null after a resume that began at this epoch's end: no step ran in it.
-            let train_bpd = (bpd_count > 0).then(|| bpd_sum / bpd_count as f64);
-            self.write_samples(epoch)?;
-            self.log(json!({
-                "epoch_done": epoch, "step": self.position.step, "train_bpd": train_bpd,
-                "test_bpd": test.map(|t| t.bits_per_dim), "seconds": epoch_start.elapsed().as_secs_f64(),
-            }))?;
-            on_event(Event::Epoch {
-                epoch,
-                train_bits_per_dim: train_bpd,
-                test,
-                seconds: epoch_start.elapsed().as_secs_f64(),
-            });
+            self.advance(on_event)?;
         }
         let path = self.save()?;
         on_event(Event::Checkpoint { path: &path });
         Ok(Finish::Completed)
+    }
+
+    /// One unit of work, so that a caller (the desktop app) can interleave other GPU
+    /// work and pause between them: a training step, or, once an epoch's steps are all
+    /// done, the epoch's end. Does nothing when [`Trainer::done`].
+    pub fn advance(&mut self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+        if self.epoch_end_due() {
+            self.end_epoch(on_event)
+        } else if self.done() {
+            Ok(())
+        } else {
+            self.step(on_event)
+        }
+    }
+
+    fn step(&mut self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+        let batch = self.state.config.batch;
+        let epoch = self.position.epoch;
+        if self.epoch.as_ref().is_none_or(|e| e.epoch != epoch) {
+            self.epoch = Some(EpochProgress {
+                epoch,
+                order: self.data.train.epoch_order(self.settings.seed, epoch),
+                start: Instant::now(),
+                bpd_sum: 0.0,
+                bpd_count: 0,
+            });
+        }
+        let progress = self.epoch.as_mut().expect("just set");
+        let start = Instant::now();
+        let first = self.position.batch as usize * batch;
+        self.data
+            .train
+            .batch(&progress.order[first..first + batch], &mut self.pixels);
+        let (stats, optimizer) = self.plan.train_step(&self.pixels)?;
+        let bpd = stats.mean_bits_per_dim(batch, self.plan.dim);
+        // A finite loss with a non-finite gradient still poisons the update.
+        if !bpd.is_finite() || !optimizer.grad_norm.is_finite() {
+            return Err(Error::Training(format!(
+                "the loss became {bpd} (gradient norm {}) at step {} (epoch {}, batch {}); \
+                 stopped without saving, the last good checkpoint is {}",
+                optimizer.grad_norm,
+                self.position.step + 1,
+                self.position.epoch,
+                self.position.batch,
+                self.out.join(CHECKPOINT_FILE).display()
+            )));
+        }
+        self.position.step += 1;
+        self.position.batch += 1;
+        progress.bpd_sum += bpd;
+        progress.bpd_count += 1;
+        let images_per_second = batch as f64 / start.elapsed().as_secs_f64();
+        self.log(json!({
+            "step": self.position.step, "epoch": self.position.epoch,
+            "train_bpd": bpd, "images_per_second": images_per_second,
+        }))?;
+        on_event(Event::Step {
+            position: self.position,
+            bits_per_dim: bpd,
+            images_per_second,
+        });
+        let every = self.settings.checkpoint_every;
+        if every > 0 && self.position.step.is_multiple_of(every) {
+            let path = self.save()?;
+            on_event(Event::Checkpoint { path: &path });
+        }
+        Ok(())
+    }
+
+    /// Closes the epoch whose steps are done: checkpoint, test evaluation, sample grid,
+    /// metrics line.
+    fn end_epoch(&mut self, on_event: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+        let epoch = self.position.epoch;
+        // Null after a resume that began at this epoch's end: no step ran in it.
+        let progress = self.epoch.take().filter(|e| e.epoch == epoch);
+        let train_bpd = progress
+            .as_ref()
+            .filter(|e| e.bpd_count > 0)
+            .map(|e| e.bpd_sum / e.bpd_count as f64);
+        let epoch_start = progress.map_or_else(Instant::now, |e| e.start);
+        self.position.epoch += 1;
+        self.position.batch = 0;
+        // Saved before the evaluation and the samples, so a failure there loses no steps.
+        let path = self.save()?;
+        on_event(Event::Checkpoint { path: &path });
+        let test = match &self.data.test {
+            Some(test) => Some(evaluate(&self.plan, test, EvalNoise::Seeded)?),
+            None => None,
+        };
+        self.write_samples(epoch)?;
+        self.log(json!({
+            "epoch_done": epoch, "step": self.position.step, "train_bpd": train_bpd,
+            "test_bpd": test.map(|t| t.bits_per_dim), "seconds": epoch_start.elapsed().as_secs_f64(),
+        }))?;
+        on_event(Event::Epoch {
+            epoch,
+            train_bits_per_dim: train_bpd,
+            test,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        });
+        Ok(())
+    }
+
+    /// Changes the learning rate from the next step on (kept in the settings, so a
+    /// resumed run continues with it).
+    pub fn set_learning_rate(&mut self, lr: f32) -> Result<()> {
+        self.plan.set_learning_rate(&self.state, lr)?;
+        self.settings.lr = lr;
+        Ok(())
+    }
+
+    /// The training plan: its inference passes decode with the weights as they are now.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The folder the run writes into.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Bits per dimension to nats per image, for this model.
+    pub fn nats_per_image(&self, bits_per_dim: f64) -> f64 {
+        bits_per_dim * self.plan.dim as f64 * std::f64::consts::LN_2
     }
 
     /// Writes `<out>/checkpoint.safetensors` (atomically) and `<out>/config.json`.

@@ -340,3 +340,77 @@ fn a_stop_request_saves_a_checkpoint_and_returns_interrupted() {
     assert_eq!(finish, Finish::Interrupted);
     assert!(dir.path().join(CHECKPOINT_FILE).exists());
 }
+
+#[test]
+fn advancing_one_unit_at_a_time_is_the_same_run() {
+    // 34 steps cross the end of epoch 0 (32 steps): step by step, the epoch's end is a
+    // unit of its own and the run ends as `run` ends it.
+    let params = |t: &Trainer| -> Vec<u32> {
+        let p = gpu().read(&t.state.params).unwrap();
+        p.iter().map(|v| v.to_bits()).collect()
+    };
+    let steps = Settings {
+        max_steps: Some(34),
+        ..settings(2)
+    };
+    let whole = tempfile::tempdir().unwrap();
+    let mut t = trainer(whole.path(), steps.clone());
+    let (epochs, _) = run(&mut t);
+    let want = params(&t);
+
+    let units = tempfile::tempdir().unwrap();
+    let mut u = trainer(units.path(), steps);
+    let (mut calls, mut epoch_ends) = (0, Vec::new());
+    while !u.done() {
+        u.advance(&mut |e| {
+            if let Event::Epoch { epoch, test, .. } = e {
+                epoch_ends.push((epoch, test.map(|t| t.bits_per_dim)));
+            }
+        })
+        .unwrap();
+        calls += 1;
+    }
+    assert_eq!(calls, 35, "34 steps and one epoch end");
+    assert_eq!(u.position.step, 34);
+    assert_eq!(epoch_ends.len(), 1);
+    assert_eq!(epoch_ends[0].1, epochs[0].1, "the same test evaluation");
+    assert!(params(&u) == want, "the same parameters as `run`");
+    u.advance(&mut |_| panic!("a finished run does nothing"))
+        .unwrap();
+}
+
+#[test]
+fn a_new_learning_rate_applies_from_the_next_step() {
+    // Two runs take the same first step; the second step's gradients and Adam moments
+    // are then the same too, so its update scales with the rate alone.
+    let params = |t: &Trainer| gpu().read(&t.state.params).unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut changed = trainer(a.path(), settings(1));
+    let mut kept = trainer(b.path(), settings(1));
+    changed.advance(&mut |_| {}).unwrap();
+    kept.advance(&mut |_| {}).unwrap();
+    let before = params(&kept);
+    assert_eq!(params(&changed), before);
+    changed.set_learning_rate(3e-3).unwrap();
+    changed.advance(&mut |_| {}).unwrap();
+    kept.advance(&mut |_| {}).unwrap();
+    assert_eq!(changed.settings.lr, 3e-3, "kept for a resumed run");
+    let (fast, slow) = (params(&changed), params(&kept));
+    let mut moved = 0;
+    for ((f, s), p) in fast.iter().zip(&slow).zip(&before) {
+        let (df, ds) = ((f - p) as f64, (s - p) as f64);
+        // f32 rounding of parameters near 1 is ~1e-7; updates are ~1e-3.
+        assert!(
+            (df - 3.0 * ds).abs() <= 1e-6 + 1e-3 * ds.abs(),
+            "{df} vs 3 x {ds}"
+        );
+        moved += usize::from(ds.abs() > 1e-5);
+    }
+    assert!(moved > fast.len() / 2, "most parameters moved");
+
+    for bad in [0.0, -1e-3, f32::NAN, f32::INFINITY] {
+        let e = changed.set_learning_rate(bad).unwrap_err().to_string();
+        assert!(e.contains("learning rate"), "{e}");
+    }
+    assert_eq!(changed.settings.lr, 3e-3, "a refused rate changes nothing");
+}

@@ -1,16 +1,21 @@
-//! Interpolation: four corner latents (prior samples or test images), the spec's
-//! spherical manifold z = cos φ (cos φ' z1 + sin φ' z2) + sin φ (cos φ' z3 + sin φ' z4),
-//! φ and φ' as sliders and as a pad to drag, the image at (φ, φ') and the K x K grid.
+//! Interpolation: four corner latents (prior samples, test images or image files), the
+//! spec's spherical manifold z = cos φ (cos φ' z1 + sin φ' z2) + sin φ (cos φ' z3 +
+//! sin φ' z4), φ and φ' as sliders and as a pad to drag, the image at (φ, φ') and the
+//! K x K grid, which can be saved as a PNG.
 
 use std::f64::consts::FRAC_PI_2;
 
-use crate::worker::{Corner, Interpolation, Worker};
+use crate::dialog::{IMAGE_EXTENSIONS, Pending};
+use crate::worker::{Corner, Export, Interpolation, Worker};
 
 pub struct Interpolate {
     pub at: Interpolation,
     /// What was last sent to the worker, and for which model (its generation).
     sent_point: Option<(Interpolation, u64)>,
     sent_manifold: Option<(Interpolation, u64)>,
+    /// A file dialog for corner k, or the PNG export's.
+    corner_file: [Pending; 4],
+    export: Pending,
 }
 
 impl Default for Interpolate {
@@ -29,15 +34,31 @@ impl Default for Interpolate {
             },
             sent_point: None,
             sent_manifold: None,
+            corner_file: Default::default(),
+            export: Pending::default(),
         }
     }
 }
 
 impl Interpolate {
     pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
+        for (corner, dialog) in self.at.corners.iter_mut().zip(&mut self.corner_file) {
+            if let Some(path) = dialog.chosen() {
+                *corner = Corner::File(path);
+            }
+        }
+        if let Some(path) = self.export.chosen() {
+            worker.request_export(Export::Manifold(self.at.clone()), path);
+        }
         ui.horizontal(|ui| {
-            for (k, corner) in self.at.corners.iter_mut().enumerate() {
-                ui.group(|ui| corner_ui(ui, k, corner));
+            for (k, (corner, dialog)) in self
+                .at
+                .corners
+                .iter_mut()
+                .zip(&mut self.corner_file)
+                .enumerate()
+            {
+                ui.group(|ui| corner_ui(ui, k, corner, dialog));
             }
         });
         ui.horizontal(|ui| {
@@ -45,25 +66,36 @@ impl Interpolate {
                 ui.add(egui::Slider::new(&mut self.at.phi, 0.0..=FRAC_PI_2).text("φ"));
                 ui.add(egui::Slider::new(&mut self.at.phi2, 0.0..=FRAC_PI_2).text("φ'"));
                 ui.add(egui::Slider::new(&mut self.at.side, 3..=12).text("grid"));
+                if ui.button("Export PNG…").clicked() {
+                    self.export.open(
+                        ui.ctx(),
+                        rfd::FileDialog::new()
+                            .add_filter("PNG", &["png"])
+                            .set_file_name("interpolation.png"),
+                        rfd::FileDialog::save_file,
+                    );
+                }
             });
             pad(ui, &mut self.at.phi, &mut self.at.phi2);
         });
         let generation = worker.status().generation;
-        if self.sent_point != Some((self.at, generation)) {
-            worker.request_point(self.at);
-            self.sent_point = Some((self.at, generation));
+        let sent = (self.at.clone(), generation);
+        if self.sent_point.as_ref() != Some(&sent) {
+            worker.request_point(self.at.clone());
+            self.sent_point = Some(sent);
         }
-        let manifold_changed = self.sent_manifold.is_none_or(|(m, g)| {
-            m.corners != self.at.corners || m.side != self.at.side || g != generation
+        let manifold_changed = self.sent_manifold.as_ref().is_none_or(|(m, g)| {
+            m.corners != self.at.corners || m.side != self.at.side || *g != generation
         });
         if manifold_changed {
-            worker.request_manifold(self.at);
-            self.sent_manifold = Some((self.at, generation));
+            worker.request_manifold(self.at.clone());
+            self.sent_manifold = Some((self.at.clone(), generation));
         }
         let status = worker.status();
         if let Some(e) = &status.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
+        exported_ui(ui, &status.exported);
         ui.horizontal_top(|ui| {
             if let Some((_, point)) = &status.point {
                 let side = ui.available_height().clamp(64.0, 320.0);
@@ -82,24 +114,41 @@ impl Interpolate {
     }
 }
 
-fn corner_ui(ui: &mut egui::Ui, k: usize, corner: &mut Corner) {
+/// The corner's source: a prior draw, a test image or an image file.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Prior,
+    Test,
+    File,
+}
+
+fn corner_ui(ui: &mut egui::Ui, k: usize, corner: &mut Corner, dialog: &mut Pending) {
     ui.vertical(|ui| {
         ui.label(format!("z{}", k + 1));
-        let mut prior = matches!(corner, Corner::Prior { .. });
+        let was = match corner {
+            Corner::Prior { .. } => Source::Prior,
+            Corner::Dataset { .. } => Source::Test,
+            Corner::File(_) => Source::File,
+        };
+        let mut source = was;
         ui.horizontal(|ui| {
-            ui.radio_value(&mut prior, true, "prior");
-            ui.radio_value(&mut prior, false, "test image");
+            ui.radio_value(&mut source, Source::Prior, "prior");
+            ui.radio_value(&mut source, Source::Test, "test image");
+            ui.radio_value(&mut source, Source::File, "file");
         });
-        match (prior, &mut *corner) {
-            (true, Corner::Dataset { .. }) => {
-                *corner = Corner::Prior {
-                    seed: 0,
-                    index: k,
-                    temperature: 0.7,
+        if source != was {
+            match source {
+                Source::Prior => {
+                    *corner = Corner::Prior {
+                        seed: 0,
+                        index: k,
+                        temperature: 0.7,
+                    }
                 }
+                Source::Test => *corner = Corner::Dataset { index: k },
+                // The corner changes once a file is chosen.
+                Source::File => open_image(ui, dialog),
             }
-            (false, Corner::Prior { .. }) => *corner = Corner::Dataset { index: k },
-            _ => {}
         }
         match corner {
             Corner::Prior {
@@ -116,8 +165,42 @@ fn corner_ui(ui: &mut egui::Ui, k: usize, corner: &mut Corner) {
             Corner::Dataset { index } => {
                 ui.add(egui::DragValue::new(index).range(0..=9999).prefix("#"));
             }
+            Corner::File(path) => {
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                if ui
+                    .button(name)
+                    .on_hover_text("choose another file")
+                    .clicked()
+                {
+                    open_image(ui, dialog);
+                }
+            }
         }
     });
+}
+
+fn open_image(ui: &egui::Ui, dialog: &mut Pending) {
+    dialog.open(
+        ui.ctx(),
+        rfd::FileDialog::new().add_filter("PNG or JPEG", IMAGE_EXTENSIONS),
+        rfd::FileDialog::pick_file,
+    );
+}
+
+/// The last PNG export's outcome.
+pub fn exported_ui(ui: &mut egui::Ui, exported: &Option<Result<std::path::PathBuf, String>>) {
+    match exported {
+        Some(Ok(path)) => {
+            ui.label(format!("saved {}", path.display()));
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("export failed: {e}"));
+        }
+        None => {}
+    }
 }
 
 /// A square to drag: x is φ', y is φ, both 0 to π/2.

@@ -3,3 +3,5 @@
 pub mod device;
 pub mod interpolation;
 pub mod samples;
+pub mod training;
+pub mod your_image;

@@ -1,12 +1,15 @@
 //! Samples: an N x N grid from fixed prior draws, a temperature that rescales the same
 //! draws (so images change continuously), reseeding, and the command that reproduces it.
 
-use crate::worker::{SampleGrid, Worker};
+use crate::dialog::Pending;
+use crate::panels::interpolation::exported_ui;
+use crate::worker::{Export, SampleGrid, Worker};
 
 pub struct Samples {
     pub grid: SampleGrid,
     /// The grid last sent to the worker, and for which model (its generation).
     requested: Option<(SampleGrid, u64)>,
+    export: Pending,
 }
 
 impl Default for Samples {
@@ -18,6 +21,7 @@ impl Default for Samples {
                 side: 8,
             },
             requested: None,
+            export: Pending::default(),
         }
     }
 }
@@ -35,7 +39,19 @@ impl Samples {
                 self.grid.seed = self.grid.seed.wrapping_add(1);
             }
             ui.label(format!("seed {}", self.grid.seed));
+            if ui.button("Export PNG…").clicked() {
+                self.export.open(
+                    ui.ctx(),
+                    rfd::FileDialog::new()
+                        .add_filter("PNG", &["png"])
+                        .set_file_name("samples.png"),
+                    rfd::FileDialog::save_file,
+                );
+            }
         });
+        if let Some(path) = self.export.chosen() {
+            worker.request_export(Export::Samples(self.grid), path);
+        }
         let generation = worker.status().generation;
         if self.requested != Some((self.grid, generation)) {
             worker.request_samples(self.grid);
@@ -52,6 +68,7 @@ impl Samples {
             if let Some(e) = &status.error {
                 ui.colored_label(ui.visuals().error_fg_color, e);
             }
+            exported_ui(ui, &status.exported);
         });
         if let Some((shown, picture)) = &status.samples {
             let [w, h] = picture.size.map(|v| v as f32);

@@ -32,14 +32,71 @@ pub fn tiny() -> ModelSource {
 
 /// The app on the first adapter (lavapipe in CI), headless, showing `tab`.
 pub fn harness(tab: Tab) -> Harness<'static, App> {
+    harness_on(tiny(), tab)
+}
+
+/// The app opening `source`, headless, showing `tab`.
+pub fn harness_on(source: ModelSource, tab: Tab) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1000.0, 750.0])
         .wgpu()
         .build_eframe(move |cc| {
-            let mut app = App::new(cc, tiny()).expect("the app opens");
+            let mut app = App::new(cc, source).expect("the app opens");
             app.tab = tab;
             app
         })
+}
+
+/// Steps the UI until `done` holds of the worker's status (failing after `limit`).
+pub fn step_until(
+    h: &mut Harness<'static, App>,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&Status) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let status = h.state().worker.status();
+        if done(&status) {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out waiting for {what}: busy {}, error {:?}, open error {:?}, training {:?}",
+            status.busy,
+            status.error,
+            status.open_error,
+            status
+                .training
+                .as_ref()
+                .map(|v| (v.state, v.position, v.message.clone()))
+        );
+        drop(status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+pub struct Dropped(pub std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drops `path` on the window.
+pub fn drop_file(h: &mut Harness<'static, App>, path: &std::path::Path) {
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.to_owned())));
+    h.step();
 }
 
 /// Steps the UI until `shown` finds, in the worker's status, the texture of what the

@@ -1,19 +1,28 @@
 //! The GPU worker: one thread owns the model and does every GPU request, so the UI
 //! thread never waits on the GPU. Each kind of request has one slot: a newer request
 //! replaces an older one not yet started. Results land in textures that egui shows
-//! (see `pictures.rs`), and the worker asks for a repaint.
+//! (see `pictures.rs`), and the worker asks for a repaint. Training runs here too, a
+//! step per job, when nothing else waits (see `training.rs`).
 
-use std::collections::HashMap;
+mod training;
+mod your_image;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use realnvp::Gpu;
-use realnvp::data::{self, Dataset};
+use realnvp::data::{self, Dataset, folder};
+use realnvp::grid::{grid_columns, save_grid};
 use realnvp::model::latent::{at_temperature, sphere_grid, sphere_point};
 use realnvp::model::{Model, Plan};
 
 use crate::app::ModelSource;
 use crate::pictures::{Picture, Pictures, Purpose};
+
+pub use training::{RunState, StartFrom, TrainCommand, TrainSetup, TrainingView};
+pub use your_image::{ImageReport, TestScores};
 
 /// A sample grid: side x side samples of `seed` at `temperature`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,7 +33,7 @@ pub struct SampleGrid {
 }
 
 /// Where an interpolation corner's latent comes from.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Corner {
     /// Prior draw `index` of `seed` at `temperature`.
     Prior {
@@ -34,10 +43,19 @@ pub enum Corner {
     },
     /// The encoding of test image `index` of the bundled dataset.
     Dataset { index: usize },
+    /// The encoding of a PNG or JPEG file, resized to the model's shape.
+    File(PathBuf),
+}
+
+/// An encoded corner, remembered so that moving φ does not encode it again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Encoded {
+    Dataset(usize),
+    File(PathBuf),
 }
 
 /// The spherical interpolation's corners and where on the sphere to look.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Interpolation {
     pub corners: [Corner; 4],
     /// φ and φ' in radians, 0 to π/2.
@@ -57,6 +75,13 @@ pub struct ModelInfo {
     pub parameters: usize,
 }
 
+/// Pictures that can be saved as a PNG.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Export {
+    Samples(SampleGrid),
+    Manifold(Interpolation),
+}
+
 /// What the UI reads of the worker.
 #[derive(Default)]
 pub struct Status {
@@ -70,6 +95,14 @@ pub struct Status {
     pub point: Option<(Interpolation, Picture)>,
     /// The manifold grid shown, and its texture.
     pub manifold: Option<(Interpolation, Picture)>,
+    /// The Your image panel's image (or why it could not be read).
+    pub image: Option<Result<ImageReport, String>>,
+    /// The test set's bits/dim, for the Your image panel's histogram.
+    pub test_scores: TestScores,
+    /// The training run, if one was started (kept after it ends, to show its curves).
+    pub training: Option<TrainingView>,
+    /// What the last PNG export did.
+    pub exported: Option<Result<PathBuf, String>>,
     /// From the last answered request's posting to its picture being complete on the GPU.
     pub last_latency: Option<Duration>,
     /// Counts the models opened: a panel whose requests were answered for an older
@@ -86,30 +119,52 @@ struct Inbox {
     samples: Option<(SampleGrid, Instant)>,
     point: Option<(Interpolation, Instant)>,
     manifold: Option<(Interpolation, Instant)>,
+    image: Option<PathBuf>,
+    export: Option<(Export, PathBuf)>,
+    /// Score the rest of the test set.
+    test_scores: bool,
+    /// Training commands run in order (none replaces another).
+    training: VecDeque<TrainCommand>,
     quit: bool,
 }
 
 enum Job {
     Open(ModelSource),
+    Train(TrainCommand),
     Samples(SampleGrid, Instant),
     Point(Interpolation, Instant),
     Manifold(Interpolation, Instant),
+    Image(PathBuf),
+    Export(Export, PathBuf),
+    TestScores,
+    /// The next unit of a running training run.
+    TrainUnit,
 }
 
 impl Inbox {
-    /// The next job: opening a model first, then the cheapest pictures.
-    fn next(&mut self, have_model: bool) -> Option<Job> {
+    /// The next job: opening a model, then training commands, then the cheapest
+    /// pictures, then the slow background work; a running run's next step when nothing
+    /// else waits.
+    fn next(&mut self, have_model: bool, training_due: bool) -> Option<Job> {
         if let Some(source) = self.open.take() {
             return Some(Job::Open(source));
         }
-        if !have_model {
-            return None;
+        if let Some(command) = self.training.pop_front() {
+            return Some(Job::Train(command));
         }
-        self.point
-            .take()
-            .map(|(at, t)| Job::Point(at, t))
-            .or_else(|| self.samples.take().map(|(g, t)| Job::Samples(g, t)))
-            .or_else(|| self.manifold.take().map(|(at, t)| Job::Manifold(at, t)))
+        let viewing = if have_model {
+            self.point
+                .take()
+                .map(|(at, t)| Job::Point(at, t))
+                .or_else(|| self.samples.take().map(|(g, t)| Job::Samples(g, t)))
+                .or_else(|| self.image.take().map(Job::Image))
+                .or_else(|| self.export.take().map(|(e, p)| Job::Export(e, p)))
+                .or_else(|| self.manifold.take().map(|(at, t)| Job::Manifold(at, t)))
+                .or_else(|| std::mem::take(&mut self.test_scores).then_some(Job::TestScores))
+        } else {
+            None
+        };
+        viewing.or_else(|| training_due.then_some(Job::TrainUnit))
     }
 }
 
@@ -144,9 +199,13 @@ impl Worker {
             pictures: Pictures::new(gpu.clone(), renderer),
             gpu,
             model: None,
+            source: None,
             point_plan: None,
             prior: HashMap::new(),
+            encoded: HashMap::new(),
             test_set: None,
+            training: None,
+            more_test_scores: false,
         };
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -181,6 +240,25 @@ impl Worker {
         self.post(|i| i.manifold = Some((at, Instant::now())));
     }
 
+    /// Reports on a PNG or JPEG file (Your image panel).
+    pub fn request_image(&self, path: PathBuf) {
+        self.post(|i| i.image = Some(path));
+    }
+
+    /// Saves a picture's images as a PNG grid (decoded again, read back to the CPU).
+    pub fn request_export(&self, what: Export, path: PathBuf) {
+        self.post(|i| i.export = Some((what, path)));
+    }
+
+    /// Scores the test set (once per model), a chunk per job, for the histogram.
+    pub fn request_test_scores(&self) {
+        self.post(|i| i.test_scores = true);
+    }
+
+    pub fn train(&self, command: TrainCommand) {
+        self.post(|i| i.training.push_back(command));
+    }
+
     pub fn status(&self) -> std::sync::MutexGuard<'_, Status> {
         self.shared.status.lock().unwrap()
     }
@@ -198,14 +276,21 @@ impl Drop for Worker {
 struct WorkerState {
     gpu: Arc<Gpu>,
     model: Option<Model>,
+    /// Where the open model came from (a new run can start from its weights).
+    source: Option<ModelSource>,
     /// A one-image plan on the same model, for the interpolation point: the
     /// slider-to-image path decodes exactly one image.
     point_plan: Option<Plan>,
     pictures: Pictures,
     /// Prior draws at unit temperature by (seed, count), rescaled per temperature.
     prior: HashMap<(u64, usize), Vec<Vec<f32>>>,
+    /// Encoded dataset and file corners of the open model.
+    encoded: HashMap<Encoded, Vec<f32>>,
     /// The bundled test images shaped for the model, loaded on first use.
     test_set: Option<Dataset>,
+    training: Option<training::TrainingRun>,
+    /// The test set's scores are not all in: queue another chunk.
+    more_test_scores: bool,
 }
 
 impl WorkerState {
@@ -217,7 +302,8 @@ impl WorkerState {
                     if inbox.quit {
                         return;
                     }
-                    if let Some(job) = inbox.next(self.model.is_some()) {
+                    let training_due = self.training.as_ref().is_some_and(|r| r.due());
+                    if let Some(job) = inbox.next(self.model.is_some(), training_due) {
                         break job;
                     }
                     inbox = shared.wake.wait(inbox).unwrap();
@@ -226,6 +312,9 @@ impl WorkerState {
             shared.status.lock().unwrap().busy = true;
             ctx.request_repaint();
             let result = self.job(job, &shared.status);
+            if std::mem::take(&mut self.more_test_scores) {
+                shared.inbox.lock().unwrap().test_scores = true;
+            }
             let mut status = shared.status.lock().unwrap();
             status.busy = false;
             match result {
@@ -275,7 +364,35 @@ impl WorkerState {
                 status.lock().unwrap().manifold = Some((at, picture));
                 Ok(Some(posted))
             }
+            Job::Image(path) => {
+                let report = self.your_image(&path).map_err(|e| format!("{e:#}"));
+                status.lock().unwrap().image = Some(report);
+                Ok(None)
+            }
+            Job::Export(what, path) => {
+                let saved = self.export(&what, &path).map(|()| path);
+                status.lock().unwrap().exported = Some(saved.map_err(|e| format!("{e:#}")));
+                Ok(None)
+            }
+            Job::TestScores => {
+                self.more_test_scores = !self.score_test_chunk(status)?;
+                Ok(None)
+            }
+            Job::Train(command) => self.train_command(command, status).map(|()| None),
+            Job::TrainUnit => self.train_unit(status).map(|()| None),
         }
+    }
+
+    /// Decodes the pictures of `what` again and saves them as a PNG grid.
+    fn export(&mut self, what: &Export, path: &Path) -> anyhow::Result<()> {
+        let (z, side) = match what {
+            Export::Samples(grid) => (self.sample_latents(*grid), grid.side),
+            Export::Manifold(at) => (sphere_grid(&self.corners(&at.corners)?, at.side), at.side),
+        };
+        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+        let images = plan.decode_latents(&z)?;
+        save_grid(path, &images, z.len(), plan.chw, grid_columns(side * side))?;
+        Ok(())
     }
 
     /// Loads a model (building its plans); the current one stays if this fails. The
@@ -296,12 +413,16 @@ impl WorkerState {
                 model: Some(info),
                 generation,
                 busy: true,
+                training: status.training.take(),
                 ..Status::default()
             };
         }
-        self.pictures.clear();
+        // The training grid belongs to the run, not to the open model.
+        self.pictures.clear_except(Purpose::Training);
         self.prior.clear();
+        self.encoded.clear();
         self.test_set = None;
+        self.source = Some(source.clone());
         self.point_plan = Some(point_plan);
         self.model = Some(model);
         Ok(())
@@ -320,12 +441,15 @@ impl WorkerState {
         &self.prior[&key]
     }
 
-    fn samples(&mut self, grid: SampleGrid) -> anyhow::Result<Picture> {
-        let z: Vec<Vec<f32>> = self
-            .prior(grid.seed, grid.side * grid.side)
+    fn sample_latents(&mut self, grid: SampleGrid) -> Vec<Vec<f32>> {
+        self.prior(grid.seed, grid.side * grid.side)
             .iter()
             .map(|v| at_temperature(v, grid.temperature))
-            .collect();
+            .collect()
+    }
+
+    fn samples(&mut self, grid: SampleGrid) -> anyhow::Result<Picture> {
+        let z = self.sample_latents(grid);
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
         self.pictures.draw(plan, Purpose::Samples, grid.side, &z)
     }
@@ -334,31 +458,47 @@ impl WorkerState {
     fn corners(&mut self, corners: &[Corner; 4]) -> anyhow::Result<[Vec<f32>; 4]> {
         let mut out = Vec::with_capacity(4);
         for corner in corners {
-            out.push(match *corner {
+            out.push(match corner {
                 Corner::Prior {
                     seed,
                     index,
                     temperature,
                 } => {
                     // The four corners' draws of one seed come from one request.
-                    let draws = self.prior(seed, 4);
-                    anyhow::ensure!(index < 4, "a prior corner is draw 0 to 3");
-                    at_temperature(&draws[index], temperature)
+                    let draws = self.prior(*seed, 4);
+                    anyhow::ensure!(*index < 4, "a prior corner is draw 0 to 3");
+                    at_temperature(&draws[*index], *temperature)
                 }
-                Corner::Dataset { index } => {
-                    let test = self.test_set()?;
-                    anyhow::ensure!(
-                        index < test.len(),
-                        "the test set has {} images; {index} is past its end",
-                        test.len()
-                    );
-                    let test = test.clone();
-                    let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-                    plan.encode(&test, &[index])?.remove(0)
-                }
+                Corner::Dataset { index } => self.encoded(Encoded::Dataset(*index))?,
+                Corner::File(path) => self.encoded(Encoded::File(path.clone()))?,
             });
         }
         Ok(out.try_into().expect("four corners"))
+    }
+
+    /// The latent vector of a test image or a file, encoded once per model.
+    fn encoded(&mut self, what: Encoded) -> anyhow::Result<Vec<f32>> {
+        if let Some(z) = self.encoded.get(&what) {
+            return Ok(z.clone());
+        }
+        let model = self.model.as_ref().expect("jobs wait for a model");
+        let [c, h, w] = model.config().chw();
+        let (data, index) = match &what {
+            Encoded::Dataset(index) => {
+                let test = self.test_set()?;
+                anyhow::ensure!(
+                    *index < test.len(),
+                    "the test set has {} images; {index} is past its end",
+                    test.len()
+                );
+                (test.clone(), *index)
+            }
+            Encoded::File(path) => (folder::load_files(std::slice::from_ref(path), c, h, w)?, 0),
+        };
+        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+        let z = plan.encode(&data, &[index])?.remove(0);
+        self.encoded.insert(what, z.clone());
+        Ok(z)
     }
 
     fn test_set(&mut self) -> anyhow::Result<&Dataset> {

@@ -1,0 +1,389 @@
+//! Training in the worker: the CLI's own `Trainer`, advanced one unit (a step, or an
+//! epoch's end) per job so that picture requests run between steps; its curves, rates
+//! and a grid of samples from fixed latents for the Training panel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use realnvp::data;
+use realnvp::model::ModelConfig;
+use realnvp::model::latent::at_temperature;
+use realnvp::model::state::ModelState;
+use realnvp::train::trainer::CHECKPOINT_FILE;
+use realnvp::train::{Event, Position, Settings, Trainer};
+
+use super::{Status, WorkerState};
+use crate::app::ModelSource;
+use crate::pictures::{Picture, Purpose};
+
+/// What a new run starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartFrom {
+    /// The open model's weights, with a fresh optimizer (as `realnvp train --init`).
+    OpenModel,
+    /// A freshly initialised model of a preset.
+    Preset(String),
+}
+
+/// A new run's settings, as the Training panel sets them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSetup {
+    pub from: StartFrom,
+    pub epochs: u64,
+    pub lr: f32,
+    pub seed: u64,
+    pub checkpoint_every: u64,
+    /// The run's folder: checkpoint, metrics and per-epoch sample grids.
+    pub out: PathBuf,
+}
+
+pub enum TrainCommand {
+    Start(TrainSetup),
+    /// Continues the run saved in this folder.
+    Resume(PathBuf),
+    Run,
+    Pause,
+    /// One unit of work while paused.
+    Step,
+    /// Saves, ends the run and opens its checkpoint in the other panels.
+    Stop,
+    LearningRate(f32),
+    /// Saves the run's checkpoint and copies it to this file.
+    SaveAs(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Paused,
+    /// The settings are met; the checkpoint is saved.
+    Finished,
+    /// Stopped by the user after saving.
+    Stopped,
+    /// A step failed (a non-finite loss, for one): the run is gone, its last
+    /// checkpoint stays.
+    Failed,
+}
+
+/// What the Training panel shows of a run.
+#[derive(Clone)]
+pub struct TrainingView {
+    pub state: RunState,
+    pub out: PathBuf,
+    pub position: Position,
+    pub batches_per_epoch: u64,
+    /// Steps when the settings are met.
+    pub total_steps: u64,
+    pub lr: f32,
+    /// (step, training-mode bits/dim) of every step.
+    pub train_curve: Vec<[f64; 2]>,
+    /// (step, evaluation-mode test bits/dim) of every epoch's end.
+    pub test_curve: Vec<[f64; 2]>,
+    /// The last step's loss in nats per image.
+    pub last_nats: Option<f64>,
+    pub images_per_second: Option<f64>,
+    /// Recent seconds per step (a moving average), for the ETA.
+    pub seconds_per_step: Option<f64>,
+    /// Samples from fixed latents, redrawn as the model learns.
+    pub samples: Option<Picture>,
+    /// What happened last: a checkpoint saved, an error.
+    pub message: Option<String>,
+}
+
+impl TrainingView {
+    fn new(trainer: &Trainer) -> Self {
+        let per_epoch = trainer.batches_per_epoch();
+        let s = &trainer.settings;
+        TrainingView {
+            state: RunState::Running,
+            out: trainer.out().to_owned(),
+            position: trainer.position,
+            batches_per_epoch: per_epoch,
+            total_steps: s.max_steps.unwrap_or(u64::MAX).min(s.epochs * per_epoch),
+            lr: s.lr,
+            train_curve: Vec::new(),
+            test_curve: Vec::new(),
+            last_nats: None,
+            images_per_second: None,
+            seconds_per_step: None,
+            samples: None,
+            message: None,
+        }
+    }
+
+    /// Time left at the recent rate (epoch ends not counted).
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.total_steps.saturating_sub(self.position.step);
+        self.seconds_per_step
+            .map(|s| Duration::from_secs_f64(s * left as f64))
+    }
+}
+
+/// The run the worker owns.
+pub(super) struct TrainingRun {
+    trainer: Trainer,
+    running: bool,
+    /// Fixed latents of the sample grid.
+    latents: Vec<Vec<f32>>,
+    /// When the grid was last drawn and how long that took.
+    last_grid: Option<(Instant, Duration)>,
+    last_step: Option<Instant>,
+}
+
+impl TrainingRun {
+    /// Another unit of work is due without being asked for.
+    pub(super) fn due(&self) -> bool {
+        self.running && !self.trainer.done()
+    }
+}
+
+/// Samples per side of the training grid, and their temperature.
+const GRID_SIDE: usize = 4;
+const GRID_TEMPERATURE: f32 = 0.7;
+
+impl WorkerState {
+    pub(super) fn train_command(
+        &mut self,
+        command: TrainCommand,
+        status: &Mutex<Status>,
+    ) -> anyhow::Result<()> {
+        let result = match command {
+            TrainCommand::Start(setup) => self.start_run(setup, status),
+            TrainCommand::Resume(dir) => self.resume_run(&dir, status),
+            TrainCommand::Run | TrainCommand::Pause => {
+                let running = matches!(command, TrainCommand::Run);
+                if let Some(run) = &mut self.training {
+                    run.running = running;
+                    run.last_step = None;
+                    set_state(status, run_state(run));
+                }
+                Ok(())
+            }
+            TrainCommand::Step => self.train_unit(status),
+            TrainCommand::Stop => self.stop_run(status),
+            TrainCommand::LearningRate(lr) => match &mut self.training {
+                Some(run) => {
+                    run.trainer.set_learning_rate(lr)?;
+                    with_view(status, |v| v.lr = lr);
+                    Ok(())
+                }
+                None => Ok(()),
+            },
+            TrainCommand::SaveAs(path) => match &self.training {
+                Some(run) => {
+                    let saved = run.trainer.save()?;
+                    std::fs::copy(&saved, &path).map_err(|e| {
+                        anyhow::anyhow!("cannot copy the checkpoint to {}: {e}", path.display())
+                    })?;
+                    with_view(status, |v| {
+                        v.message = Some(format!("saved a copy as {}", path.display()))
+                    });
+                    Ok(())
+                }
+                None => anyhow::bail!("no run to save"),
+            },
+        };
+        if let Err(e) = &result {
+            let text = format!("{e:#}");
+            let mut s = status.lock().unwrap();
+            match &mut s.training {
+                Some(view) => view.message = Some(text),
+                None => s.error = Some(text),
+            }
+        }
+        Ok(())
+    }
+
+    fn start_run(&mut self, setup: TrainSetup, status: &Mutex<Status>) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !setup.out.join(CHECKPOINT_FILE).exists(),
+            "{} already holds a run: resume it, or choose another folder",
+            setup.out.display()
+        );
+        let state = match &setup.from {
+            StartFrom::Preset(name) => {
+                ModelState::new(self.gpu.clone(), ModelConfig::preset(name)?, setup.seed)?
+            }
+            StartFrom::OpenModel => match &self.source {
+                Some(ModelSource::File(path)) => {
+                    ModelState::for_new_run(self.gpu.clone(), path, setup.seed)?
+                }
+                Some(ModelSource::New(config, seed)) => {
+                    ModelState::new(self.gpu.clone(), config.clone(), *seed)?
+                }
+                None => anyhow::bail!("no model is open: choose a preset"),
+            },
+        };
+        let (data, _) = data::load_for_model(None, state.config.chw())?;
+        let settings = Settings {
+            epochs: setup.epochs,
+            max_steps: None,
+            lr: setup.lr,
+            seed: setup.seed,
+            checkpoint_every: setup.checkpoint_every,
+            samples: GRID_SIDE * GRID_SIDE,
+            temperature: GRID_TEMPERATURE,
+            data: None,
+            train_images: data.train.len(),
+        };
+        let trainer = Trainer::new(state, data, settings, Position::default(), &setup.out)?;
+        self.begin(trainer, status);
+        Ok(())
+    }
+
+    fn resume_run(&mut self, dir: &Path, status: &Mutex<Status>) -> anyhow::Result<()> {
+        let trainer = Trainer::resume(self.gpu.clone(), dir, |config, saved| {
+            Ok(data::load_for_model(saved, config.chw())?.0)
+        })?;
+        self.begin(trainer, status);
+        Ok(())
+    }
+
+    /// Makes `trainer` the run (replacing one under way, which is saved first).
+    fn begin(&mut self, trainer: Trainer, status: &Mutex<Status>) {
+        if let Some(old) = self.training.take() {
+            let _ = old.trainer.save();
+        }
+        self.pictures.forget(Purpose::Training);
+        let latents = trainer
+            .plan()
+            .prior_latents(trainer.settings.seed, GRID_SIDE * GRID_SIDE)
+            .iter()
+            .map(|z| at_temperature(z, GRID_TEMPERATURE))
+            .collect();
+        status.lock().unwrap().training = Some(TrainingView::new(&trainer));
+        self.training = Some(TrainingRun {
+            trainer,
+            running: true,
+            latents,
+            last_grid: None,
+            last_step: None,
+        });
+    }
+
+    /// One step (or an epoch's end) of the run, then the sample grid if it is due.
+    pub(super) fn train_unit(&mut self, status: &Mutex<Status>) -> anyhow::Result<()> {
+        let Some(run) = &mut self.training else {
+            return Ok(());
+        };
+        let mut epoch_ended = false;
+        let result = run.trainer.advance(&mut |event| match event {
+            Event::Step {
+                position,
+                bits_per_dim,
+                images_per_second,
+            } => with_view(status, |v| {
+                v.position = position;
+                v.train_curve.push([position.step as f64, bits_per_dim]);
+                v.images_per_second = Some(images_per_second);
+            }),
+            Event::Epoch { test, .. } => {
+                epoch_ended = true;
+                if let Some(test) = test {
+                    with_view(status, |v| {
+                        v.test_curve
+                            .push([v.position.step as f64, test.bits_per_dim])
+                    });
+                }
+            }
+            Event::Checkpoint { path } => with_view(status, |v| {
+                v.message = Some(format!("checkpoint saved: {}", path.display()))
+            }),
+            Event::Start { .. } => {}
+        });
+        if let Err(e) = result {
+            // The trainer's message names the last good checkpoint.
+            self.training = None;
+            with_view(status, |v| {
+                v.state = RunState::Failed;
+                v.message = Some(format!("training stopped: {e}"));
+            });
+            return Ok(());
+        }
+        let now = Instant::now();
+        if let Some(last) = run.last_step.replace(now)
+            && !epoch_ended
+        {
+            let dt = (now - last).as_secs_f64();
+            with_view(status, |v| {
+                v.seconds_per_step = Some(v.seconds_per_step.map_or(dt, |s| 0.8 * s + 0.2 * dt));
+            });
+        }
+        let nats = status.lock().unwrap().training.as_ref().and_then(|v| {
+            v.train_curve
+                .last()
+                .map(|&[_, bpd]| run.trainer.nats_per_image(bpd))
+        });
+        with_view(status, |v| {
+            v.last_nats = nats;
+            v.position = run.trainer.position;
+        });
+        if run.trainer.done() {
+            let saved = run.trainer.save()?;
+            run.running = false;
+            with_view(status, |v| {
+                v.message = Some(format!("finished: {}", saved.display()))
+            });
+        }
+        // Drawing costs at most a fifth of the time, except at an epoch's end or the
+        // run's end.
+        let due = epoch_ended
+            || run.trainer.done()
+            || run
+                .last_grid
+                .is_none_or(|(at, cost)| at.elapsed() >= cost * 4);
+        if due {
+            let start = Instant::now();
+            let picture = self.pictures.draw(
+                run.trainer.plan(),
+                Purpose::Training,
+                GRID_SIDE,
+                &run.latents,
+            )?;
+            run.last_grid = Some((Instant::now(), start.elapsed()));
+            with_view(status, |v| v.samples = Some(picture));
+        }
+        set_state(status, run_state(run));
+        Ok(())
+    }
+
+    /// Saves the run, ends it and opens its checkpoint as the model of the other panels.
+    fn stop_run(&mut self, status: &Mutex<Status>) -> anyhow::Result<()> {
+        let Some(run) = self.training.take() else {
+            return Ok(());
+        };
+        let saved = run.trainer.save()?;
+        drop(run);
+        self.pictures.forget(Purpose::Training);
+        with_view(status, |v| {
+            v.state = RunState::Stopped;
+            v.samples = None;
+            v.message = Some(format!(
+                "stopped: saved {} and opened it in the other panels",
+                saved.display()
+            ));
+        });
+        self.open(&ModelSource::File(saved), status)
+    }
+}
+
+fn run_state(run: &TrainingRun) -> RunState {
+    if run.trainer.done() {
+        RunState::Finished
+    } else if run.running {
+        RunState::Running
+    } else {
+        RunState::Paused
+    }
+}
+
+fn with_view(status: &Mutex<Status>, change: impl FnOnce(&mut TrainingView)) {
+    if let Some(view) = &mut status.lock().unwrap().training {
+        change(view);
+    }
+}
+
+fn set_state(status: &Mutex<Status>, state: RunState) {
+    with_view(status, |v| v.state = state);
+}

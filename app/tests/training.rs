@@ -1,0 +1,112 @@
+//! The Training panel through egui_kittest: start a run of the `tiny` preset, the step
+//! count rises and the curve gets points; pause, and it stops rising; a single step
+//! while paused; stop saves the checkpoint and opens it in the other panels.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{harness, step_until};
+use egui_kittest::kittest::Queryable;
+use realnvp_app::app::Tab;
+use realnvp_app::worker::{RunState, StartFrom, Status};
+
+fn step(s: &Status) -> u64 {
+    s.training.as_ref().map_or(0, |v| v.position.step)
+}
+
+#[test]
+fn start_pause_step_and_stop_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut h = harness(Tab::Training);
+    step_until(&mut h, Duration::from_secs(60), "the model", |s| {
+        s.model.is_some()
+    });
+    {
+        let setup = &mut h.state_mut().training.setup;
+        setup.from = StartFrom::Preset("tiny".into());
+        setup.out = out.clone();
+    }
+    h.get_by_label("Start").click();
+    step_until(&mut h, Duration::from_secs(120), "3 steps", |s| {
+        step(s) >= 3
+    });
+    {
+        let status = h.state().worker.status();
+        let view = status.training.as_ref().unwrap();
+        assert!(view.train_curve.len() >= 3, "the curve has points");
+        assert!(view.train_curve.iter().all(|p| p[1].is_finite()));
+        assert!(view.last_nats.is_some_and(|n| n > 0.0));
+    }
+    step_until(&mut h, Duration::from_secs(60), "the sample grid", |s| {
+        s.training.as_ref().is_some_and(|v| v.samples.is_some())
+    });
+
+    h.get_by_label("Pause").click();
+    step_until(&mut h, Duration::from_secs(60), "the pause", |s| {
+        s.training
+            .as_ref()
+            .is_some_and(|v| v.state == RunState::Paused)
+    });
+    let paused_at = step(&h.state().worker.status());
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(
+        step(&h.state().worker.status()),
+        paused_at,
+        "paused: the step count stays"
+    );
+
+    h.get_by_label("Step").click();
+    step_until(&mut h, Duration::from_secs(60), "one step", |s| {
+        step(s) == paused_at + 1
+    });
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(step(&h.state().worker.status()), paused_at + 1);
+
+    h.get_by_label("Stop").click();
+    step_until(&mut h, Duration::from_secs(60), "the stop", |s| {
+        s.training
+            .as_ref()
+            .is_some_and(|v| v.state == RunState::Stopped)
+            && s.model
+                .as_ref()
+                .is_some_and(|m| m.path.ends_with("checkpoint.safetensors"))
+    });
+    assert!(out.join("checkpoint.safetensors").exists());
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    assert_eq!(
+        metrics.lines().count() as u64,
+        paused_at + 1,
+        "one metrics line per step"
+    );
+}
+
+#[test]
+fn a_new_run_refuses_a_folder_that_holds_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("checkpoint.safetensors"), b"a run").unwrap();
+    let mut h = harness(Tab::Training);
+    {
+        let setup = &mut h.state_mut().training.setup;
+        setup.from = StartFrom::Preset("tiny".into());
+        setup.out = dir.path().to_owned();
+    }
+    h.get_by_label("Start").click();
+    step_until(&mut h, Duration::from_secs(60), "the refusal", |s| {
+        s.error
+            .as_ref()
+            .is_some_and(|e| e.contains("already holds a run"))
+    });
+    assert_eq!(
+        std::fs::read(dir.path().join("checkpoint.safetensors")).unwrap(),
+        b"a run",
+        "the old run is untouched"
+    );
+}
