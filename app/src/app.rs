@@ -135,6 +135,12 @@ impl App {
         ctx.request_repaint_after(std::time::Duration::from_millis(200));
     }
 
+    /// Shows `path` (a PNG or JPEG) on the Your image panel.
+    pub fn show_image(&mut self, path: PathBuf) {
+        self.tab = Tab::YourImage;
+        self.worker.request_image(path);
+    }
+
     /// A dropped PNG or JPEG goes to the Your image panel; any other file is opened as
     /// a model (a checkpoint or weights-only file).
     fn open_dropped_files(&mut self, ctx: &egui::Context) {
@@ -143,8 +149,7 @@ impl App {
             return;
         };
         if is_image(&path) {
-            self.tab = Tab::YourImage;
-            self.worker.request_image(path);
+            self.show_image(path);
         } else {
             self.worker.open(ModelSource::File(path));
         }

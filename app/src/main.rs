@@ -23,6 +23,9 @@ struct Args {
     /// Use the first adapter whose name contains this (also $REALNVP_ADAPTER).
     #[arg(long, env = "REALNVP_ADAPTER")]
     adapter: Option<String>,
+    /// Start on the Your image panel with this PNG or JPEG.
+    #[arg(long)]
+    image: Option<PathBuf>,
     /// Move the temperature slider by itself each time a grid is shown (for demos and
     /// the window test).
     #[arg(long)]
@@ -69,6 +72,9 @@ fn main() -> anyhow::Result<()> {
         Box::new(move |cc| {
             let mut app = App::new(cc, source)?;
             app.demo = args.demo;
+            if let Some(image) = args.image {
+                app.show_image(image);
+            }
             Ok(Box::new(app))
         }),
     )

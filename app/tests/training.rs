@@ -1,6 +1,7 @@
 //! The Training panel through egui_kittest: start a run of the `tiny` preset, the step
 //! count rises and the curve gets points; pause, and it stops rising; a single step
-//! while paused; stop saves the checkpoint and opens it in the other panels.
+//! while paused; save as (also onto the run's own file); stop saves the checkpoint and
+//! opens it in the other panels.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 use common::{harness, step_until};
 use egui_kittest::kittest::Queryable;
 use realnvp_app::app::Tab;
-use realnvp_app::worker::{RunState, StartFrom, Status};
+use realnvp_app::worker::{RunState, StartFrom, Status, TrainCommand};
 
 fn step(s: &Status) -> u64 {
     s.training.as_ref().map_or(0, |v| v.position.step)
@@ -28,7 +29,7 @@ fn start_pause_step_and_stop_a_run() {
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = out.clone();
     }
-    h.get_by_label("Start").click();
+    h.get_by_label("Start").click_accesskit();
     step_until(&mut h, Duration::from_secs(120), "3 steps", |s| {
         step(s) >= 3
     });
@@ -43,7 +44,7 @@ fn start_pause_step_and_stop_a_run() {
         s.training.as_ref().is_some_and(|v| v.samples.is_some())
     });
 
-    h.get_by_label("Pause").click();
+    h.get_by_label("Pause").click_accesskit();
     step_until(&mut h, Duration::from_secs(60), "the pause", |s| {
         s.training
             .as_ref()
@@ -60,7 +61,7 @@ fn start_pause_step_and_stop_a_run() {
         "paused: the step count stays"
     );
 
-    h.get_by_label("Step").click();
+    h.get_by_label("Step").click_accesskit();
     step_until(&mut h, Duration::from_secs(60), "one step", |s| {
         step(s) == paused_at + 1
     });
@@ -70,7 +71,30 @@ fn start_pause_step_and_stop_a_run() {
     }
     assert_eq!(step(&h.state().worker.status()), paused_at + 1);
 
-    h.get_by_label("Stop").click();
+    // Save as: a copy, and onto the run's own file (which must stay whole).
+    let copy = dir.path().join("copy.safetensors");
+    let own = out.join("checkpoint.safetensors");
+    for path in [&copy, &own] {
+        h.state().worker.train(TrainCommand::SaveAs(path.clone()));
+        step_until(&mut h, Duration::from_secs(60), "the copy", |s| {
+            s.training.as_ref().is_some_and(|v| {
+                v.message
+                    .as_ref()
+                    .is_some_and(|m| m.contains(&path.display().to_string()))
+            })
+        });
+        let saved = realnvp::checkpoint::load(path).unwrap();
+        assert_eq!(
+            saved.meta["train.position"],
+            format!(
+                r#"{{"step":{},"epoch":0,"batch":{}}}"#,
+                paused_at + 1,
+                paused_at + 1
+            )
+        );
+    }
+
+    h.get_by_label("Stop").click_accesskit();
     step_until(&mut h, Duration::from_secs(60), "the stop", |s| {
         s.training
             .as_ref()
@@ -98,7 +122,7 @@ fn a_new_run_refuses_a_folder_that_holds_one() {
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = dir.path().to_owned();
     }
-    h.get_by_label("Start").click();
+    h.get_by_label("Start").click_accesskit();
     step_until(&mut h, Duration::from_secs(60), "the refusal", |s| {
         s.error
             .as_ref()

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use realnvp::checkpoint::replace_file;
 use realnvp::data;
 use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
@@ -173,8 +174,11 @@ impl WorkerState {
             TrainCommand::SaveAs(path) => match &self.training {
                 Some(run) => {
                     let saved = run.trainer.save()?;
-                    std::fs::copy(&saved, &path).map_err(|e| {
-                        anyhow::anyhow!("cannot copy the checkpoint to {}: {e}", path.display())
+                    // Read whole, then written atomically: a copy onto the run's own
+                    // file (or a failed write) never leaves it truncated.
+                    let bytes = std::fs::read(&saved)?;
+                    replace_file(&path, &bytes).map_err(|e| {
+                        anyhow::anyhow!("cannot save the checkpoint as {}: {e}", path.display())
                     })?;
                     with_view(status, |v| {
                         v.message = Some(format!("saved a copy as {}", path.display()))
@@ -326,10 +330,10 @@ impl WorkerState {
                 v.message = Some(format!("finished: {}", saved.display()))
             });
         }
-        // Drawing costs at most a fifth of the time, except at an epoch's end or the
-        // run's end.
+        // Drawing costs at most a fifth of the time, except at an epoch's end, the
+        // run's end and after a single step.
         let due = epoch_ended
-            || run.trainer.done()
+            || !run.running
             || run
                 .last_grid
                 .is_none_or(|(at, cost)| at.elapsed() >= cost * 4);
