@@ -4,6 +4,7 @@ use std::path::Path;
 
 use image::{GrayImage, RgbImage};
 
+use crate::checkpoint::replace_file;
 use crate::error::{Error, Result};
 
 /// Columns of a near-square grid of `n` images: ceil(sqrt(n)).
@@ -12,7 +13,8 @@ pub fn grid_columns(n: usize) -> usize {
 }
 
 /// Saves `n` images of `channels x height x width` (values in [0, 1], NCHW) as a grid
-/// with `columns` per row and a 1-pixel gap. Grayscale for 1 channel, RGB for 3.
+/// with `columns` per row and a 1-pixel gap. Grayscale for 1 channel, RGB for 3. The
+/// file is replaced atomically: a failed write leaves an existing file as it was.
 pub fn save_grid(
     path: &Path,
     images: &[f32],
@@ -36,7 +38,7 @@ pub fn save_grid(
     let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     let value = |i: usize, ch: usize, y: usize, x: usize| images[((i * c + ch) * h + y) * w + x];
     let cell = |i: usize| ((i % columns) * (w + 1) + 1, (i / columns) * (h + 1) + 1);
-    let result = if c == 1 {
+    let grid: image::DynamicImage = if c == 1 {
         let mut grid = GrayImage::new(gw, gh);
         for i in 0..n {
             let (x0, y0) = cell(i);
@@ -50,7 +52,7 @@ pub fn save_grid(
                 }
             }
         }
-        grid.save(path)
+        grid.into()
     } else {
         let mut grid = RgbImage::new(gw, gh);
         for i in 0..n {
@@ -62,9 +64,12 @@ pub fn save_grid(
                 }
             }
         }
-        grid.save(path)
+        grid.into()
     };
-    result.map_err(|e| err(format!("cannot write PNG: {e}")))
+    let mut png = Vec::new();
+    grid.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| err(format!("cannot encode PNG: {e}")))?;
+    replace_file(path, &png).map_err(|e| err(format!("cannot write PNG: {e}")))
 }
 
 #[cfg(test)]

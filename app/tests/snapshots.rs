@@ -104,15 +104,16 @@ fn training_panel() {
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = dir.path().join("run");
     }
-    // Commands run in order before any step: the run starts paused, then takes
-    // exactly three steps, so the curve and the grid are the same each time.
-    h.get_by_label("Start").click_accesskit();
-    h.step();
-    let worker = &h.state().worker;
-    worker.train(TrainCommand::Pause);
-    for _ in 0..3 {
-        worker.train(TrainCommand::Step);
-    }
+    // Queued together, so the run starts paused and takes exactly three steps: the
+    // curve and the grid are the same each time.
+    let setup = h.state().training.setup.clone();
+    h.state().worker.train_in_order([
+        TrainCommand::Start(setup),
+        TrainCommand::Pause,
+        TrainCommand::Step,
+        TrainCommand::Step,
+        TrainCommand::Step,
+    ]);
     step_until(&mut h, Duration::from_secs(120), "three steps", |s| {
         s.training.as_ref().is_some_and(|v| {
             v.state == RunState::Paused && v.position.step == 3 && v.samples.is_some()

@@ -28,6 +28,8 @@ fn start_pause_step_and_stop_a_run() {
         let setup = &mut h.state_mut().training.setup;
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = out.clone();
+        // Far from an epoch's end (218 steps) whatever the speed.
+        setup.epochs = 1000;
     }
     h.get_by_label("Start").click_accesskit();
     step_until(&mut h, Duration::from_secs(120), "3 steps", |s| {
@@ -84,13 +86,10 @@ fn start_pause_step_and_stop_a_run() {
             })
         });
         let saved = realnvp::checkpoint::load(path).unwrap();
+        let at = paused_at + 1;
         assert_eq!(
             saved.meta["train.position"],
-            format!(
-                r#"{{"step":{},"epoch":0,"batch":{}}}"#,
-                paused_at + 1,
-                paused_at + 1
-            )
+            format!(r#"{{"step":{at},"epoch":0,"batch":{at}}}"#)
         );
     }
 
@@ -105,10 +104,14 @@ fn start_pause_step_and_stop_a_run() {
     });
     assert!(out.join("checkpoint.safetensors").exists());
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let steps = metrics
+        .lines()
+        .filter(|l| l.contains("images_per_second"))
+        .count();
     assert_eq!(
-        metrics.lines().count() as u64,
+        steps as u64,
         paused_at + 1,
-        "one metrics line per step"
+        "one metrics line per step\n{metrics}"
     );
 }
 
@@ -124,10 +127,12 @@ fn a_new_run_refuses_a_folder_that_holds_one() {
     }
     h.get_by_label("Start").click_accesskit();
     step_until(&mut h, Duration::from_secs(60), "the refusal", |s| {
-        s.error
+        s.training_error
             .as_ref()
             .is_some_and(|e| e.contains("already holds a run"))
     });
+    h.run_steps(2);
+    h.get_by_label_contains("already holds a run");
     assert_eq!(
         std::fs::read(dir.path().join("checkpoint.safetensors")).unwrap(),
         b"a run",

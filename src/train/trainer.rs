@@ -110,7 +110,10 @@ pub struct Trainer {
 
 struct EpochProgress {
     epoch: u64,
+    /// The epoch's shuffled image order.
     order: Vec<usize>,
+    /// Its first step in this process: the epoch's seconds count from here (pauses
+    /// between steps in the app included).
     start: Instant,
     bpd_sum: f64,
     bpd_count: u64,
@@ -241,7 +244,8 @@ impl Trainer {
             position: self.position,
         });
         while !self.done() {
-            if stop.load(Ordering::Relaxed) {
+            // An epoch whose steps are done is closed before stopping.
+            if stop.load(Ordering::Relaxed) && !self.epoch_end_due() {
                 let path = self.save()?;
                 on_event(Event::Checkpoint { path: &path });
                 return Ok(Finish::Interrupted);

@@ -414,3 +414,31 @@ fn a_new_learning_rate_applies_from_the_next_step() {
     }
     assert_eq!(changed.settings.lr, 3e-3, "a refused rate changes nothing");
 }
+
+#[test]
+fn a_stop_during_an_epochs_last_step_closes_the_epoch_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(dir.path(), settings(2));
+    let per_epoch = t.batches_per_epoch();
+    let stop = AtomicBool::new(false);
+    let mut epochs = 0;
+    let finish = t
+        .run(&stop, &mut |e| match e {
+            Event::Step { position, .. } if position.batch == per_epoch => {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed)
+            }
+            Event::Epoch { .. } => epochs += 1,
+            _ => {}
+        })
+        .unwrap();
+    assert_eq!(finish, Finish::Interrupted);
+    assert_eq!(epochs, 1, "the epoch's end ran before the stop");
+    assert_eq!(
+        t.position,
+        Position {
+            step: per_epoch,
+            epoch: 1,
+            batch: 0
+        }
+    );
+}

@@ -54,7 +54,7 @@ impl Training {
         }
         let (view, error) = {
             let status = worker.status();
-            (status.training.clone(), status.error.clone())
+            (status.training.clone(), status.training_error.clone())
         };
         if let Some(e) = error {
             ui.colored_label(ui.visuals().error_fg_color, e);

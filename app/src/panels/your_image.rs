@@ -29,7 +29,7 @@ impl YourImage {
             worker.request_image(path);
         }
         let status = worker.status();
-        if !status.test_scores.complete() {
+        if !status.test_scores.finished() {
             worker.request_test_scores();
         }
         match &status.image {
@@ -91,6 +91,9 @@ fn report_ui(ui: &mut egui::Ui, report: &ImageReport, test: &TestScores) {
 
 /// Where `bpd` falls among the test set's bits/dim.
 fn verdict(bpd: f64, test: &TestScores) -> String {
+    if let Some(e) = &test.failed {
+        return format!("no comparison with the test set: {e}");
+    }
     if !test.complete() {
         return format!(
             "scoring the test set for comparison: {} of {}…",

@@ -101,6 +101,8 @@ pub struct Status {
     pub test_scores: TestScores,
     /// The training run, if one was started (kept after it ends, to show its curves).
     pub training: Option<TrainingView>,
+    /// Why the last training command (start, resume, learning rate, save as) failed.
+    pub training_error: Option<String>,
     /// What the last PNG export did.
     pub exported: Option<Result<PathBuf, String>>,
     /// From the last answered request's posting to its picture being complete on the GPU.
@@ -256,7 +258,13 @@ impl Worker {
     }
 
     pub fn train(&self, command: TrainCommand) {
-        self.post(|i| i.training.push_back(command));
+        self.train_in_order([command]);
+    }
+
+    /// Queues `commands` together: no training step runs between them (a run started
+    /// and paused at once takes no step).
+    pub fn train_in_order(&self, commands: impl IntoIterator<Item = TrainCommand>) {
+        self.post(|i| i.training.extend(commands));
     }
 
     pub fn status(&self) -> std::sync::MutexGuard<'_, Status> {
@@ -300,6 +308,10 @@ impl WorkerState {
                 let mut inbox = shared.inbox.lock().unwrap();
                 loop {
                     if inbox.quit {
+                        // Closing the window keeps a run's progress, as Ctrl-C does.
+                        if let Some(run) = &self.training {
+                            let _ = run.save();
+                        }
                         return;
                     }
                     let training_due = self.training.as_ref().is_some_and(|r| r.due());
@@ -375,7 +387,11 @@ impl WorkerState {
                 Ok(None)
             }
             Job::TestScores => {
-                self.more_test_scores = !self.score_test_chunk(status)?;
+                match self.score_test_chunk(status) {
+                    Ok(complete) => self.more_test_scores = !complete,
+                    // Final: the panel stops asking and says why.
+                    Err(e) => status.lock().unwrap().test_scores.failed = Some(format!("{e:#}")),
+                }
                 Ok(None)
             }
             Job::Train(command) => self.train_command(command, status).map(|()| None),
@@ -414,6 +430,7 @@ impl WorkerState {
                 generation,
                 busy: true,
                 training: status.training.take(),
+                training_error: status.training_error.take(),
                 ..Status::default()
             };
         }

@@ -137,6 +137,11 @@ impl TrainingRun {
     pub(super) fn due(&self) -> bool {
         self.running && !self.trainer.done()
     }
+
+    /// Saves the run's checkpoint.
+    pub(super) fn save(&self) -> realnvp::Result<PathBuf> {
+        self.trainer.save()
+    }
 }
 
 /// Samples per side of the training grid, and their temperature.
@@ -188,14 +193,7 @@ impl WorkerState {
                 None => anyhow::bail!("no run to save"),
             },
         };
-        if let Err(e) = &result {
-            let text = format!("{e:#}");
-            let mut s = status.lock().unwrap();
-            match &mut s.training {
-                Some(view) => view.message = Some(text),
-                None => s.error = Some(text),
-            }
-        }
+        status.lock().unwrap().training_error = result.err().map(|e| format!("{e:#}"));
         Ok(())
     }
 
@@ -244,30 +242,43 @@ impl WorkerState {
         Ok(())
     }
 
-    /// Makes `trainer` the run (replacing one under way, which is saved first).
+    /// Makes `trainer` the run (replacing one under way, which is saved first). The
+    /// status forgets the old run's grid before its texture is freed.
     fn begin(&mut self, trainer: Trainer, status: &Mutex<Status>) {
         if let Some(old) = self.training.take() {
-            let _ = old.trainer.save();
+            let _ = old.save();
         }
-        self.pictures.forget(Purpose::Training);
         let latents = trainer
             .plan()
             .prior_latents(trainer.settings.seed, GRID_SIDE * GRID_SIDE)
             .iter()
             .map(|z| at_temperature(z, GRID_TEMPERATURE))
             .collect();
-        status.lock().unwrap().training = Some(TrainingView::new(&trainer));
-        self.training = Some(TrainingRun {
+        let run = TrainingRun {
+            running: !trainer.done(),
             trainer,
-            running: true,
             latents,
             last_grid: None,
             last_step: None,
-        });
+        };
+        let mut view = TrainingView::new(&run.trainer);
+        view.state = run_state(&run);
+        status.lock().unwrap().training = Some(view);
+        self.pictures.forget(Purpose::Training);
+        self.training = Some(run);
     }
 
-    /// One step (or an epoch's end) of the run, then the sample grid if it is due.
+    /// One step (or an epoch's end) of the run, then the sample grid if it is due; the
+    /// state shown follows the run whatever happened.
     pub(super) fn train_unit(&mut self, status: &Mutex<Status>) -> anyhow::Result<()> {
+        let result = self.advance_run(status);
+        if let Some(run) = &self.training {
+            set_state(status, run_state(run));
+        }
+        result
+    }
+
+    fn advance_run(&mut self, status: &Mutex<Status>) -> anyhow::Result<()> {
         let Some(run) = &mut self.training else {
             return Ok(());
         };
@@ -301,12 +312,21 @@ impl WorkerState {
             self.training = None;
             with_view(status, |v| {
                 v.state = RunState::Failed;
+                v.samples = None;
                 v.message = Some(format!("training stopped: {e}"));
             });
+            self.pictures.forget(Purpose::Training);
             return Ok(());
         }
+        // The rate counts steps taken back to back only (not single steps, not the
+        // time an epoch's end takes).
         let now = Instant::now();
-        if let Some(last) = run.last_step.replace(now)
+        let last = if run.running {
+            run.last_step.replace(now)
+        } else {
+            run.last_step.take()
+        };
+        if let Some(last) = last
             && !epoch_ended
         {
             let dt = (now - last).as_secs_f64();
@@ -359,7 +379,6 @@ impl WorkerState {
         };
         let saved = run.trainer.save()?;
         drop(run);
-        self.pictures.forget(Purpose::Training);
         with_view(status, |v| {
             v.state = RunState::Stopped;
             v.samples = None;
@@ -368,6 +387,7 @@ impl WorkerState {
                 saved.display()
             ));
         });
+        self.pictures.forget(Purpose::Training);
         self.open(&ModelSource::File(saved), status)
     }
 }

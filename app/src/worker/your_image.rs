@@ -30,11 +30,18 @@ pub struct ImageReport {
 pub struct TestScores {
     pub bits_per_dim: Vec<f64>,
     pub total: usize,
+    /// Why the test set cannot be scored (the bundled MNIST for a 3-channel model).
+    pub failed: Option<String>,
 }
 
 impl TestScores {
     pub fn complete(&self) -> bool {
         self.total > 0 && self.bits_per_dim.len() == self.total
+    }
+
+    /// Nothing more will come: complete, or failed.
+    pub fn finished(&self) -> bool {
+        self.complete() || self.failed.is_some()
     }
 }
 
