@@ -73,7 +73,7 @@ impl Training {
         ui.horizontal_top(|ui| {
             if let Some(picture) = &view.samples {
                 let [w, h] = picture.size.map(|v| v as f32);
-                let scale = (220.0 / w).max(1.0).floor();
+                let scale = (300.0 / w).max(1.0).floor();
                 ui.vertical(|ui| {
                     ui.add(egui::Image::new((
                         picture.id,
@@ -90,11 +90,11 @@ impl Training {
         let s = &mut self.setup;
         ui.horizontal(|ui| {
             ui.label("train");
-            ui.radio_value(
-                &mut s.from,
-                StartFrom::OpenModel,
-                "the open model's weights",
-            );
+            ui.radio_value(&mut s.from, StartFrom::OpenModel, "the open model")
+                .on_hover_text(
+                    "a checkpoint continues with its optimizer state; a weights-only file \
+                     starts a fresh optimizer (as realnvp train --init)",
+                );
             let preset = matches!(s.from, StartFrom::Preset(_));
             if ui.radio(preset, "a new model:").clicked() && !preset {
                 s.from = StartFrom::Preset("mnist".into());

@@ -115,16 +115,30 @@ fn verdict(bpd: f64, test: &TestScores) -> String {
 }
 
 fn histogram(ui: &mut egui::Ui, bpd: f64, test: &TestScores) {
-    let scores = &test.bits_per_dim;
+    let mut scores = test.bits_per_dim.clone();
     if scores.is_empty() {
         return;
     }
-    let lo = scores.iter().copied().fold(bpd, f64::min);
-    let hi = scores.iter().copied().fold(bpd, f64::max);
+    // The middle 99% of the test set and the image: a few outliers would squeeze
+    // everything else into a bin or two. Those beyond go into the edge bins.
+    scores.sort_by(f64::total_cmp);
+    let at = |q: f64| scores[((scores.len() - 1) as f64 * q).round() as usize];
+    let lo = at(0.005).min(bpd);
+    let hi = at(0.995).max(bpd);
     let width = ((hi - lo) / BINS as f64).max(1e-6);
     let mut counts = [0usize; BINS];
-    for &b in scores {
-        counts[(((b - lo) / width) as usize).min(BINS - 1)] += 1;
+    for &b in &scores {
+        let bin = ((b - lo) / width).floor().clamp(0.0, (BINS - 1) as f64);
+        counts[bin as usize] += 1;
+    }
+    let beyond = scores.iter().filter(|&&b| b < lo || b > hi).count();
+    if beyond > 0 {
+        ui.label(
+            egui::RichText::new(format!(
+                "{beyond} test images beyond {lo:.2}..{hi:.2} bits/dim are counted in the edge bars"
+            ))
+            .small(),
+        );
     }
     let bars = counts
         .iter()

@@ -3,13 +3,16 @@
 //! and a grid of samples from fixed latents for the Training panel.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use realnvp::checkpoint::replace_file;
+use anyhow::Context;
+use realnvp::Gpu;
+use realnvp::checkpoint::{self, replace_file};
 use realnvp::data;
 use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
+use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
 use realnvp::train::trainer::CHECKPOINT_FILE;
 use realnvp::train::{Event, Position, Settings, Trainer};
@@ -21,7 +24,9 @@ use crate::pictures::{Picture, Purpose};
 /// What a new run starts from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StartFrom {
-    /// The open model's weights, with a fresh optimizer (as `realnvp train --init`).
+    /// The open model: a training checkpoint keeps its optimizer state (a fresh Adam
+    /// would jolt trained weights with full-size first steps); a weights-only file
+    /// starts a fresh optimizer, as `realnvp train --init`.
     OpenModel,
     /// A freshly initialised model of a preset.
     Preset(String),
@@ -208,9 +213,7 @@ impl WorkerState {
                 ModelState::new(self.gpu.clone(), ModelConfig::preset(name)?, setup.seed)?
             }
             StartFrom::OpenModel => match &self.source {
-                Some(ModelSource::File(path)) => {
-                    ModelState::for_new_run(self.gpu.clone(), path, setup.seed)?
-                }
+                Some(ModelSource::File(path)) => open_for_training(&self.gpu, path, setup.seed)?,
                 Some(ModelSource::New(config, seed)) => {
                     ModelState::new(self.gpu.clone(), config.clone(), *seed)?
                 }
@@ -389,6 +392,17 @@ impl WorkerState {
         });
         self.pictures.forget(Purpose::Training);
         self.open(&ModelSource::File(saved), status)
+    }
+}
+
+/// The model in `path` for a new run: its optimizer state kept if the file has one.
+fn open_for_training(gpu: &Arc<Gpu>, path: &Path, seed: u64) -> anyhow::Result<ModelState> {
+    let file = checkpoint::load(path)?;
+    if Contents::of(&file) == Contents::Training {
+        ModelState::from_checkpoint(gpu.clone(), &file)
+            .with_context(|| format!("reading {}", path.display()))
+    } else {
+        Ok(ModelState::for_new_run(gpu.clone(), path, seed)?)
     }
 }
 

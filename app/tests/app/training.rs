@@ -3,14 +3,13 @@
 //! while paused; save as (also onto the run's own file); stop saves the checkpoint and
 //! opens it in the other panels.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{harness, step_until};
+use super::common::{harness, harness_on, step_until, train_tiny};
 use egui_kittest::kittest::Queryable;
+use realnvp_app::ModelSource;
 use realnvp_app::app::Tab;
-use realnvp_app::worker::{RunState, StartFrom, Status, TrainCommand};
+use realnvp_app::worker::{RunState, StartFrom, Status, TrainCommand, TrainSetup};
 
 fn step(s: &Status) -> u64 {
     s.training.as_ref().map_or(0, |v| v.position.step)
@@ -138,4 +137,54 @@ fn a_new_run_refuses_a_folder_that_holds_one() {
         b"a run",
         "the old run is untouched"
     );
+}
+
+/// Adam's step count in a saved file.
+fn adam_steps(path: &std::path::Path) -> u32 {
+    let file = realnvp::checkpoint::load(path).unwrap();
+    file.tensors["optimizer.state"].data[0].to_bits()
+}
+
+#[test]
+fn the_open_checkpoint_trains_on_with_its_optimizer_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let trained = train_tiny(&dir.path().join("first"), 3);
+    assert!(trained.status.success(), "{trained:?}");
+    let checkpoint = dir.path().join("first/checkpoint.safetensors");
+    assert_eq!(adam_steps(&checkpoint), 3);
+    let weights = dir.path().join("weights.safetensors");
+    let export: Vec<std::ffi::OsString> = vec![
+        "realnvp".into(),
+        "export".into(),
+        "--checkpoint".into(),
+        checkpoint.clone().into(),
+        "--out".into(),
+        weights.clone().into(),
+    ];
+    realnvp::cli::run_from(export).unwrap();
+
+    // A checkpoint goes on from step 3; a weights-only file starts a fresh Adam.
+    for (file, want) in [(&checkpoint, 4), (&weights, 1)] {
+        let mut h = harness_on(ModelSource::File(file.clone()), Tab::Training);
+        step_until(&mut h, Duration::from_secs(60), "the model", |s| {
+            s.model.is_some()
+        });
+        let out = dir.path().join(format!("run-{want}"));
+        let setup = TrainSetup {
+            out: out.clone(),
+            ..h.state().training.setup.clone()
+        };
+        assert_eq!(setup.from, StartFrom::OpenModel);
+        let copy = out.join("copy.safetensors");
+        h.state().worker.train_in_order([
+            TrainCommand::Start(setup),
+            TrainCommand::Pause,
+            TrainCommand::Step,
+            TrainCommand::SaveAs(copy.clone()),
+        ]);
+        step_until(&mut h, Duration::from_secs(60), "the saved copy", |s| {
+            s.training_error.is_none() && copy.exists()
+        });
+        assert_eq!(adam_steps(&copy), want, "{}", file.display());
+    }
 }

@@ -1,9 +1,7 @@
 //! The Interpolation panel through egui_kittest on a fresh `tiny` model: φ = φ' = 0
 //! shows corner 1 exactly, and moving φ changes the image.
 
-mod common;
-
-use common::{harness, texels_when, tiny};
+use super::common::{harness, texels_when, tiny};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use realnvp::model::latent::at_temperature;

@@ -3,11 +3,9 @@
 //! rewrites them. What changes from run to run (timings, memory, temporary paths) is
 //! masked; everything else, the model's pictures included, must match.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{drop_file, harness, step_until};
+use super::common::{drop_file, harness, step_until};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 use realnvp_app::App;

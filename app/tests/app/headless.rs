@@ -1,11 +1,9 @@
 //! The app binary without a window: `--train` is `realnvp train`, and a missing adapter
 //! is a message, not a panic.
 
-mod common;
-
 use std::process::Command;
 
-use common::train_tiny;
+use super::common::train_tiny;
 
 fn app() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_realnvp-app"));

@@ -1,11 +1,9 @@
 //! The Samples panel through egui_kittest, headless on the first adapter (lavapipe in CI),
 //! with a fresh `tiny` model: the model's quality does not matter here, its pixels do.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{harness, texels_when};
+use super::common::{harness, texels_when};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use realnvp_app::app::Tab;

@@ -2,12 +2,10 @@
 //! winit loads at run time): it opens a model, shows sample grids, and the screen
 //! changes after input (`--demo` moves the temperature slider).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::train_tiny;
+use super::common::train_tiny;
 
 fn screenshot_pixels(path: &Path) -> Vec<u8> {
     image::open(path)

@@ -1,8 +1,5 @@
 //! What the app's harness tests share: a fresh `tiny` model and waiting for the worker.
 
-// Each test binary uses some of these helpers.
-#![allow(dead_code)]
-
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;

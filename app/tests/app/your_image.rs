@@ -2,11 +2,9 @@
 //! `realnvp score --images FILE` gives it (the same library calls on the same file), an
 //! exact reconstruction, and the test set's histogram fills.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{drop_file, harness_on, step_until, train_tiny};
+use super::common::{drop_file, harness_on, step_until, train_tiny};
 use egui_kittest::kittest::Queryable;
 use realnvp::data::folder;
 use realnvp::model::{EvalNoise, Model};
