@@ -368,3 +368,142 @@ fn resume_refuses_a_dataset_of_another_size() {
         "{err}"
     );
 }
+
+#[test]
+fn a_new_run_never_overwrites_one_without_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run = run.to_str().unwrap();
+    train_tiny(run, 2);
+    let file = |name: &str| std::fs::read(Path::new(run).join(name)).unwrap();
+    let (checkpoint, metrics) = (file("checkpoint.safetensors"), file("metrics.jsonl"));
+
+    let again = [
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "1",
+        "--samples",
+        "0",
+        "--out",
+        run,
+    ];
+    let out = realnvp(&again);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("already holds a run")
+            && err.contains("--resume")
+            && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(
+        file("checkpoint.safetensors"),
+        checkpoint,
+        "the run is untouched"
+    );
+    assert_eq!(file("metrics.jsonl"), metrics);
+
+    ok(&[&again[..], &["--overwrite"]].concat());
+    let lines = String::from_utf8(file("metrics.jsonl")).unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        1,
+        "only the new run's step:\n{lines}"
+    );
+    let out = realnvp(&["train", "--resume", "--overwrite", "--out", run]);
+    assert!(!out.status.success(), "--overwrite is for new runs only");
+}
+
+#[test]
+fn learning_rates_that_cannot_train_are_refused_and_nan_is_never_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, lr) in ["--lr=nan", "--lr=inf", "--lr=-1", "--lr=0"]
+        .iter()
+        .enumerate()
+    {
+        let run = dir.path().join(format!("bad{i}"));
+        let args = ["train", "--preset", "tiny", "--steps", "2", lr, "--out"];
+        let out = realnvp(&[&args[..], &[run.to_str().unwrap()]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("learning rate"),
+            "{lr}: {err}"
+        );
+        assert!(!run.join("checkpoint.safetensors").exists(), "{lr}");
+    }
+    // A rate that blows the weights up: whatever is saved holds a finite model.
+    let run = dir.path().join("huge");
+    let run = run.to_str().unwrap();
+    let out = realnvp(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "4",
+        "--lr",
+        "1e30",
+        "--samples",
+        "0",
+        "--checkpoint-every",
+        "1",
+        "--out",
+        run,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let checkpoint = Path::new(run).join("checkpoint.safetensors");
+    if checkpoint.exists() {
+        let eval = json_lines(&ok(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]));
+        assert!(eval[0]["bits_per_dim"].as_f64().is_some_and(f64::is_finite));
+        assert!(
+            err.contains("last good checkpoint") && err.contains("(step "),
+            "{err}"
+        );
+    } else {
+        assert!(err.contains("no checkpoint of this run was saved"), "{err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_saves_a_checkpoint_like_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_realnvp"))
+        .args([
+            "train",
+            "--preset",
+            "tiny",
+            "--epochs",
+            "50",
+            "--samples",
+            "0",
+            "--out",
+        ])
+        .arg(&run)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once a step is logged, the run is under way.
+    let metrics = run.join("metrics.jsonl");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&metrics).map_or(true, |m| m.lines().count() < 2) {
+        assert!(start.elapsed().as_secs() < 120, "no step logged");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {err}", out.status);
+    assert!(err.contains("interrupted: checkpoint saved"), "{err}");
+    let run = run.to_str().unwrap();
+    let resumed = realnvp(&["train", "--resume", "--steps", "1", "--out", run]);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(err.contains("resuming at step"), "{err}");
+}

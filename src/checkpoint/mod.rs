@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 
 pub use format::{FORMAT, VERSION};
 pub use load::load;
-pub use replace::replace_file;
+pub use replace::{remove_stale_temp_files, replace_file};
 pub use save::save;
 
 /// Everything a checkpoint file holds.

@@ -37,6 +37,41 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Removes the temporary files (`<name>.tmp-<pid>`) that processes killed mid-write left
+/// in `dir`; a file of a process still running is kept. On systems without `/proc` no
+/// process can be checked, so nothing is removed. Returns how many were removed.
+pub fn remove_stale_temp_files(dir: &Path) -> io::Result<usize> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0); // no folder yet: nothing left over
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        let pid = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && process_is_gone(pid)
+        {
+            fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(target_os = "linux")]
+fn process_is_gone(pid: u32) -> bool {
+    Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_is_gone(_pid: u32) -> bool {
+    false
+}
+
 /// Persists the directory entry created by the rename (POSIX needs an fsync of the
 /// directory for that; other systems have no such call).
 #[cfg(unix)]
@@ -68,6 +103,25 @@ mod tests {
     fn a_path_without_file_name_is_refused() {
         assert!(temp_path(Path::new("/")).is_err());
         assert!(temp_path(Path::new("runs/..")).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_of_dead_processes_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Above Linux's largest pid (2^22): never a running process.
+        let dead = dir.path().join("checkpoint.safetensors.tmp-4194305");
+        let live = temp_path(&dir.path().join("checkpoint.safetensors")).unwrap();
+        let other = dir.path().join("notes.tmp-readme");
+        for f in [&dead, &live, &other] {
+            fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temp_files(dir.path()).unwrap(), 1);
+        assert!(!dead.exists() && live.exists() && other.exists());
+        assert_eq!(
+            remove_stale_temp_files(&dir.path().join("none")).unwrap(),
+            0
+        );
     }
 
     #[test]

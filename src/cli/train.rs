@@ -11,7 +11,7 @@ use super::common::load_data;
 use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
-use crate::train::{Event, Finish, Position, Settings, Trainer};
+use crate::train::{Event, Finish, Position, Settings, Trainer, prepare_new_run};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -40,7 +40,8 @@ pub struct TrainArgs {
     /// Stop after this many steps in total, even mid-epoch.
     #[arg(long)]
     steps: Option<u64>,
-    #[arg(long, default_value_t = 1e-3)]
+    /// Adam's learning rate, a positive number.
+    #[arg(long, default_value_t = 1e-3, value_parser = positive_rate, allow_negative_numbers = true)]
     lr: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -63,6 +64,10 @@ pub struct TrainArgs {
         "checkpoint_every", "samples", "temperature", "init",
     ])]
     resume: bool,
+    /// Start a new run in an --out that holds one, removing that run's checkpoint,
+    /// metrics and sample grids first.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
     /// Start a new run from the weights of this file (a weights-only file or a
     /// checkpoint; its model config is used, the optimizer starts afresh).
     #[arg(long, conflicts_with_all = ["preset", "config", "features", "blocks"])]
@@ -87,6 +92,7 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         );
         t
     } else {
+        prepare_new_run(&args.out, args.overwrite)?;
         let state = match &args.init {
             Some(path) => {
                 let mut state = ModelState::for_new_run(gpu, path, args.seed)?;
@@ -130,6 +136,7 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    // Ctrl-C, and SIGTERM / SIGHUP (kill, systemd, container runtimes): save and exit 0.
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))?;
 
     let bar = ProgressBar::new(0);
@@ -177,4 +184,16 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+/// A learning rate: finite and above zero (NaN, infinities, zero and negatives cannot
+/// train and are refused before anything is written).
+fn positive_rate(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
+        Ok(lr) => Err(format!(
+            "the learning rate must be a positive number, not {lr}"
+        )),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
 }

@@ -79,6 +79,19 @@ fn pack(arena: &Arena, ckpt: &Checkpoint, prefix: &str) -> Result<Vec<f32>> {
     Ok(flat)
 }
 
+/// A model whose values are not all finite is never written: the error names the
+/// first tensor at fault.
+fn refuse_non_finite(ckpt: &Checkpoint) -> Result<()> {
+    for (name, t) in &ckpt.tensors {
+        if let Some((i, v)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Training(format!(
+                "{name} holds {v} (element {i}): a model with non-finite values is not saved"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl ModelState {
     /// Everything needed to resume exactly; `meta` is the caller's (step, epoch, ...).
     pub fn to_checkpoint(
@@ -91,6 +104,8 @@ impl ModelState {
             .insert(CONTENTS_KEY.into(), Contents::Training.key().into());
         unpack(&self.layout.params, &gpu.read(&self.adam_m)?, M, &mut ckpt);
         unpack(&self.layout.params, &gpu.read(&self.adam_v)?, V, &mut ckpt);
+        refuse_non_finite(&ckpt)?;
+        // Raw 32-bit words: any bit pattern is valid, so no finiteness check.
         for (name, t) in [(OPTIMIZER_STATE, &self.adam_state), (RNG_TRAIN, &self.rng)] {
             ckpt.tensors.insert(
                 name.into(),
@@ -122,6 +137,7 @@ impl ModelState {
             "",
             &mut ckpt,
         );
+        refuse_non_finite(&ckpt)?;
         Ok(ckpt)
     }
 

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::evaluate::{Evaluation, evaluate};
-use crate::checkpoint::replace_file;
 use crate::checkpoint::{self, Checkpoint};
+use crate::checkpoint::{remove_stale_temp_files, replace_file};
 use crate::data::DataSplit;
 use crate::error::{Error, Result};
 use crate::grid::{grid_columns, save_grid};
@@ -102,6 +102,8 @@ pub struct Trainer {
     pub position: Position,
     out: PathBuf,
     metrics: File,
+    /// The step the checkpoint in `out` holds, if this run has one.
+    saved_step: Option<u64>,
     /// The epoch under way in this process, if a step of it ran.
     epoch: Option<EpochProgress>,
     /// The batch being uploaded (kept to reuse its allocation).
@@ -136,6 +138,12 @@ impl Trainer {
                 data.train.shape()
             )));
         }
+        if !(settings.lr.is_finite() && settings.lr > 0.0) {
+            return Err(Error::Config(format!(
+                "the learning rate must be a positive number, not {}",
+                settings.lr
+            )));
+        }
         if data.train.len() < config.batch {
             return Err(Error::Config(format!(
                 "{} training images are fewer than one batch of {}",
@@ -149,6 +157,10 @@ impl Trainer {
         };
         let plan = Plan::new(&state, config.batch, Memory::Recompute, &adam)?;
         std::fs::create_dir_all(out).map_err(|e| Error::Io {
+            path: out.to_owned(),
+            source: e,
+        })?;
+        remove_stale_temp_files(out).map_err(|e| Error::Io {
             path: out.to_owned(),
             source: e,
         })?;
@@ -167,6 +179,8 @@ impl Trainer {
             data,
             settings,
             position,
+            // A resumed run's checkpoint is the one it was read from.
+            saved_step: (position != Position::default()).then_some(position.step),
             out: out.to_owned(),
             metrics,
             epoch: None,
@@ -294,12 +308,12 @@ impl Trainer {
         if !bpd.is_finite() || !optimizer.grad_norm.is_finite() {
             return Err(Error::Training(format!(
                 "the loss became {bpd} (gradient norm {}) at step {} (epoch {}, batch {}); \
-                 stopped without saving, the last good checkpoint is {}",
+                 stopped without saving: {}",
                 optimizer.grad_norm,
                 self.position.step + 1,
                 self.position.epoch,
                 self.position.batch,
-                self.out.join(CHECKPOINT_FILE).display()
+                self.last_good()
             )));
         }
         self.position.step += 1;
@@ -381,8 +395,43 @@ impl Trainer {
         bits_per_dim * self.plan.dim as f64 * std::f64::consts::LN_2
     }
 
-    /// Writes `<out>/checkpoint.safetensors` (atomically) and `<out>/config.json`.
-    pub fn save(&self) -> Result<PathBuf> {
+    /// Finite weights can still be useless (a huge learning rate leaves values near
+    /// 1e30): a model is saved only if it gives a finite loss on the last batch, in
+    /// evaluation mode with u = 0.5 (no state changes, so resuming stays exact).
+    fn check_loss_is_finite(&self) -> Result<()> {
+        let batch = self.state.config.batch;
+        if self.pixels.len() != batch * self.plan.dim {
+            return Ok(()); // no step ran in this process: the model is as it was loaded
+        }
+        let densities = self
+            .plan
+            .evaluate(&self.pixels, &vec![0.5; self.pixels.len()])?;
+        let bpd = densities.mean_bits_per_dim(batch, self.plan.dim);
+        if bpd.is_finite() {
+            return Ok(());
+        }
+        Err(Error::Training(format!(
+            "after step {} the model gives a loss of {bpd} on its last batch, so it is not \
+             saved; {}",
+            self.position.step,
+            self.last_good()
+        )))
+    }
+
+    /// Where the last checkpoint of this run is, and the step it holds.
+    fn last_good(&self) -> String {
+        match self.saved_step {
+            Some(step) => format!(
+                "the last good checkpoint is {} (step {step})",
+                self.out.join(CHECKPOINT_FILE).display()
+            ),
+            None => "no checkpoint of this run was saved".into(),
+        }
+    }
+
+    /// Writes `<out>/checkpoint.safetensors` (atomically) and `<out>/config.json`. A
+    /// model with non-finite values is refused, and the last good checkpoint stays.
+    pub fn save(&mut self) -> Result<PathBuf> {
         let mut meta = BTreeMap::new();
         meta.insert(
             META_SETTINGS.into(),
@@ -393,9 +442,18 @@ impl Trainer {
             serde_json::to_string(&self.position).expect("position serializes"),
         );
         meta.insert("adapter".into(), self.state.gpu.adapter_name().to_owned());
-        let ckpt = self.state.to_checkpoint(meta)?;
+        let ckpt = self.state.to_checkpoint(meta).map_err(|e| match e {
+            Error::Training(what) => Error::Training(format!(
+                "after step {}: {what}; {}",
+                self.position.step,
+                self.last_good()
+            )),
+            e => e,
+        })?;
+        self.check_loss_is_finite()?;
         let path = self.out.join(CHECKPOINT_FILE);
         checkpoint::save(&path, &ckpt)?;
+        self.saved_step = Some(self.position.step);
         let config_path = self.out.join("config.json");
         replace_file(&config_path, self.state.config.to_json().as_bytes()).map_err(|e| {
             Error::Io {

@@ -322,13 +322,30 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
         .expect_err("a NaN loss must stop training")
         .to_string();
     assert!(
-        e.contains("NaN") && e.contains("step 3") && e.contains("last good checkpoint"),
+        e.contains("NaN")
+            && e.contains("step 3")
+            && e.contains("last good checkpoint")
+            && e.contains("(step 2)"),
         "{e}"
     );
     assert_eq!(
         std::fs::read(dir.path().join(CHECKPOINT_FILE)).unwrap(),
         good,
         "the good checkpoint was overwritten"
+    );
+    // Nor can a save write the poisoned model: the error names the first bad tensor
+    // (the failed step's running statistics are NaN too).
+    let e = t
+        .save()
+        .expect_err("NaN parameters are not saved")
+        .to_string();
+    assert!(
+        e.contains("holds NaN") && e.contains("not saved") && e.contains("(step 2)"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(CHECKPOINT_FILE)).unwrap(),
+        good
     );
 }
 
@@ -441,4 +458,20 @@ fn a_stop_during_an_epochs_last_step_closes_the_epoch_first() {
             batch: 0
         }
     );
+}
+
+#[test]
+fn a_learning_rate_that_cannot_train_is_refused_before_anything_is_written() {
+    for lr in [f32::NAN, f32::INFINITY, 0.0, -1e-3] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let state = ModelState::new(gpu(), ModelConfig::preset("tiny").unwrap(), 0).unwrap();
+        let settings = Settings { lr, ..settings(1) };
+        let e = Trainer::new(state, tiny_data(), settings, Position::default(), &out)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains("learning rate"), "{e}");
+        assert!(!out.exists(), "nothing written for lr {lr}");
+    }
 }

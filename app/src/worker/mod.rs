@@ -309,7 +309,7 @@ impl WorkerState {
                 loop {
                     if inbox.quit {
                         // Closing the window keeps a run's progress, as Ctrl-C does.
-                        if let Some(run) = &self.training {
+                        if let Some(run) = &mut self.training {
                             let _ = run.save();
                         }
                         return;

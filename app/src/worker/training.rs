@@ -14,8 +14,7 @@ use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
 use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
-use realnvp::train::trainer::CHECKPOINT_FILE;
-use realnvp::train::{Event, Position, Settings, Trainer};
+use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
 
 use super::{Status, WorkerState};
 use crate::app::ModelSource;
@@ -144,7 +143,7 @@ impl TrainingRun {
     }
 
     /// Saves the run's checkpoint.
-    pub(super) fn save(&self) -> realnvp::Result<PathBuf> {
+    pub(super) fn save(&mut self) -> realnvp::Result<PathBuf> {
         self.trainer.save()
     }
 }
@@ -181,7 +180,7 @@ impl WorkerState {
                 }
                 None => Ok(()),
             },
-            TrainCommand::SaveAs(path) => match &self.training {
+            TrainCommand::SaveAs(path) => match &mut self.training {
                 Some(run) => {
                     let saved = run.trainer.save()?;
                     // Read whole, then written atomically: a copy onto the run's own
@@ -203,11 +202,14 @@ impl WorkerState {
     }
 
     fn start_run(&mut self, setup: TrainSetup, status: &Mutex<Status>) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            !setup.out.join(CHECKPOINT_FILE).exists(),
-            "{} already holds a run: resume it, or choose another folder",
-            setup.out.display()
-        );
+        // The library's rule, in the panel's words.
+        prepare_new_run(&setup.out, false).map_err(|_| {
+            anyhow::anyhow!(
+                "{} already holds a run: continue it with Resume a run…, or choose another \
+                 folder",
+                setup.out.display()
+            )
+        })?;
         let state = match &setup.from {
             StartFrom::Preset(name) => {
                 ModelState::new(self.gpu.clone(), ModelConfig::preset(name)?, setup.seed)?
@@ -248,7 +250,7 @@ impl WorkerState {
     /// Makes `trainer` the run (replacing one under way, which is saved first). The
     /// status forgets the old run's grid before its texture is freed.
     fn begin(&mut self, trainer: Trainer, status: &Mutex<Status>) {
-        if let Some(old) = self.training.take() {
+        if let Some(mut old) = self.training.take() {
             let _ = old.save();
         }
         let latents = trainer
@@ -377,7 +379,7 @@ impl WorkerState {
 
     /// Saves the run, ends it and opens its checkpoint as the model of the other panels.
     fn stop_run(&mut self, status: &Mutex<Status>) -> anyhow::Result<()> {
-        let Some(run) = self.training.take() else {
+        let Some(mut run) = self.training.take() else {
             return Ok(());
         };
         let saved = run.trainer.save()?;
