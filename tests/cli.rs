@@ -471,7 +471,7 @@ fn learning_rates_that_cannot_train_are_refused_and_nan_is_never_saved() {
 fn sigterm_saves_a_checkpoint_like_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_realnvp"))
+    let child = Command::new(env!("CARGO_BIN_EXE_realnvp"))
         .args([
             "train",
             "--preset",
