@@ -507,3 +507,117 @@ fn sigterm_saves_a_checkpoint_like_ctrl_c() {
     let err = String::from_utf8_lossy(&resumed.stderr);
     assert!(err.contains("resuming at step"), "{err}");
 }
+
+#[test]
+fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = d("run");
+    train_tiny(&run, 1);
+    let ckpt = d("run/checkpoint.safetensors");
+    let model = std::fs::read(&ckpt).unwrap();
+    let refused = |args: &[&str], why: &str| {
+        let out = realnvp(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(why),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&ckpt).unwrap(),
+            model,
+            "{args:?} touched the model"
+        );
+    };
+    let inputs = "one of this command's inputs";
+    refused(
+        &[
+            "encode",
+            "--checkpoint",
+            &ckpt,
+            "--count",
+            "2",
+            "--out",
+            &ckpt,
+        ],
+        inputs,
+    );
+    refused(&["export", "--checkpoint", &ckpt, "--out", &ckpt], inputs);
+    refused(
+        &["sample", "--checkpoint", &ckpt, "--n", "4", "--out", &ckpt],
+        inputs,
+    );
+    refused(
+        &[
+            "interpolate",
+            "--checkpoint",
+            &ckpt,
+            "--grid",
+            "2",
+            "--out",
+            &ckpt,
+        ],
+        inputs,
+    );
+
+    // Another run's checkpoint is not replaced by latents or weights without --force.
+    let other = d("other.safetensors");
+    std::fs::copy(&ckpt, &other).unwrap();
+    let kind = "a realnvp training file";
+    refused(
+        &[
+            "encode",
+            "--checkpoint",
+            &ckpt,
+            "--count",
+            "2",
+            "--out",
+            &other,
+        ],
+        kind,
+    );
+    refused(&["export", "--checkpoint", &ckpt, "--out", &other], kind);
+    let notes = d("notes.safetensors");
+    std::fs::write(&notes, "not a model").unwrap();
+    refused(
+        &[
+            "encode",
+            "--checkpoint",
+            &ckpt,
+            "--count",
+            "2",
+            "--out",
+            &notes,
+        ],
+        "a file realnvp did not write",
+    );
+    assert_eq!(std::fs::read(&notes).unwrap(), b"not a model");
+
+    // Rerunning into a file of the same kind is fine; so is --force.
+    let z = d("z.safetensors");
+    for _ in 0..2 {
+        ok(&["encode", "--checkpoint", &ckpt, "--count", "2", "--out", &z]);
+    }
+    refused(
+        &[
+            "decode",
+            "--checkpoint",
+            &ckpt,
+            "--latents",
+            &z,
+            "--out",
+            &z,
+        ],
+        inputs,
+    );
+    ok(&[
+        "encode",
+        "--checkpoint",
+        &ckpt,
+        "--count",
+        "2",
+        "--out",
+        &notes,
+        "--force",
+    ]);
+}

@@ -2,11 +2,12 @@
 //! tensor `z` [N, D]: per image z_0 .. z_{L-1} flattened CHW and concatenated) and back.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::common::{load_images, open};
+use super::outputs::{not_an_input, replaceable};
 use crate::checkpoint::{self, Checkpoint, TensorData};
 use crate::grid::{grid_columns, save_grid};
 
@@ -25,9 +26,17 @@ pub struct EncodeArgs {
     /// Output .safetensors file.
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds something other than latents.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
+    let inputs: Vec<&Path> = std::iter::once(args.checkpoint.as_path())
+        .chain(args.images.iter().map(PathBuf::as_path))
+        .collect();
+    not_an_input(&args.out, &inputs)?;
+    replaceable(&args.out, "latents", args.force)?;
     let model = open(adapter, &args.checkpoint, None)?;
     let config = model.config();
     let images = load_images(config, &args.images, args.data.as_deref(), Some(args.count))?;
@@ -70,6 +79,7 @@ pub struct DecodeArgs {
 }
 
 pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
+    not_an_input(&args.out, &[&args.checkpoint, &args.latents])?;
     let model = open(adapter, &args.checkpoint, None)?;
     let config = model.config();
     let file = checkpoint::load(&args.latents)?;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::outputs::{not_an_input, replaceable};
+use crate::model::saved::Contents;
 use crate::model::state::ModelState;
 use crate::{Gpu, checkpoint};
 
@@ -18,18 +20,14 @@ pub struct ExportArgs {
     /// The weights-only .safetensors file to write.
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds something other than weights.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(args: ExportArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let same = |a: &PathBuf, b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    anyhow::ensure!(
-        !same(&args.checkpoint, &args.out),
-        "--out {} is the checkpoint itself: choose another file",
-        args.out.display()
-    );
+    not_an_input(&args.out, &[&args.checkpoint])?;
+    replaceable(&args.out, Contents::Weights.key(), args.force)?;
     let source = checkpoint::load(&args.checkpoint)?;
     let state = ModelState::from_checkpoint(Gpu::new(adapter)?, &source).map_err(|e| {
         crate::Error::Checkpoint {

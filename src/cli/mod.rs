@@ -6,6 +6,7 @@ mod codec;
 mod common;
 mod eval;
 mod export;
+mod outputs;
 mod sample;
 mod score;
 mod train;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::common::{load_images, open};
+use super::outputs::not_an_input;
 use crate::grid::{grid_columns, save_grid};
 use crate::model::latent::{at_temperature, sphere_grid};
 
@@ -25,6 +26,7 @@ pub struct SampleArgs {
 
 pub fn sample(args: SampleArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     anyhow::ensure!(args.n > 0, "--n must be at least 1");
+    not_an_input(&args.out, &[&args.checkpoint])?;
     let model = open(adapter, &args.checkpoint, None)?;
     let images = model
         .plan
@@ -69,6 +71,10 @@ pub struct InterpolateArgs {
 
 pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     anyhow::ensure!(args.grid >= 2, "--grid must be at least 2");
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.checkpoint.as_path())
+        .chain(args.images.iter().map(PathBuf::as_path))
+        .collect();
+    not_an_input(&args.out, &inputs)?;
     let model = open(adapter, &args.checkpoint, None)?;
     let plan = &model.plan;
     let corners = if !args.images.is_empty() || args.data.is_some() {
