@@ -621,3 +621,100 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
         "--force",
     ]);
 }
+
+#[test]
+fn values_out_of_range_are_refused_with_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let run = d("run");
+    train_tiny(&run, 1);
+    let ckpt = d("run/checkpoint.safetensors");
+    let refused = |args: &[&str], why: &str| {
+        let out = realnvp(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(why),
+            "{args:?}: {err}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("null"));
+    };
+    let png = d("s.png");
+    for t in ["nan", "inf", "-1", "1e30"] {
+        let range = "the temperature must be from 0 to 10";
+        refused(
+            &[
+                "sample",
+                "--checkpoint",
+                &ckpt,
+                "--temperature",
+                t,
+                "--out",
+                &png,
+            ],
+            range,
+        );
+        refused(
+            &[
+                "interpolate",
+                "--checkpoint",
+                &ckpt,
+                "--temperature",
+                t,
+                "--out",
+                &png,
+            ],
+            range,
+        );
+        refused(
+            &[
+                "train",
+                "--preset",
+                "tiny",
+                "--temperature",
+                t,
+                "--out",
+                &d("t"),
+            ],
+            range,
+        );
+    }
+    refused(
+        &["eval", "--checkpoint", &ckpt, "--batch", "0"],
+        "at least 1",
+    );
+    refused(
+        &["score", "--checkpoint", &ckpt, "--batch", "0"],
+        "at least 1",
+    );
+
+    // Latents with a NaN: refused, naming the file and the latent.
+    let z = d("z.safetensors");
+    ok(&["encode", "--checkpoint", &ckpt, "--count", "3", "--out", &z]);
+    let mut latents = realnvp::checkpoint::load(Path::new(&z)).unwrap();
+    let dim = latents.tensors["z"].shape[1];
+    latents.tensors.get_mut("z").unwrap().data[dim + 5] = f32::NAN;
+    realnvp::checkpoint::save(Path::new(&z), &latents).unwrap();
+    refused(
+        &[
+            "decode",
+            "--checkpoint",
+            &ckpt,
+            "--latents",
+            &z,
+            "--out",
+            &png,
+        ],
+        "latent 1 holds NaN at element 5",
+    );
+
+    // Finite weights that overflow: eval fails instead of printing null.
+    let mut model = realnvp::checkpoint::load(Path::new(&ckpt)).unwrap();
+    for (name, t) in model.tensors.iter_mut() {
+        if name.ends_with(".g") && !name.starts_with("optimizer") {
+            t.data.iter_mut().for_each(|v| *v = 1e30);
+        }
+    }
+    let huge = d("huge.safetensors");
+    realnvp::checkpoint::save(Path::new(&huge), &model).unwrap();
+    refused(&["eval", "--checkpoint", &huge], "not a usable model");
+}

@@ -103,6 +103,15 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         args.latents.display(),
         z.shape
     );
+    if let Some(i) = z.data.iter().position(|v| !v.is_finite()) {
+        anyhow::bail!(
+            "{}: latent {} holds {} at element {}: every value must be finite",
+            args.latents.display(),
+            i / d,
+            z.data[i],
+            i % d
+        );
+    }
     let vectors: Vec<Vec<f32>> = z.data.chunks(d).map(<[f32]>::to_vec).collect();
     let images = model.plan.decode_latents(&vectors)?;
     let n = vectors.len();

@@ -75,3 +75,27 @@ pub fn load_images(
         files: None,
     })
 }
+
+/// The largest sampling temperature accepted: far beyond any useful one (samples at
+/// T > 1.5 are already mostly noise), below where latents overflow.
+pub const MAX_TEMPERATURE: f32 = 10.0;
+
+/// A `--temperature`: a number from 0 to [`MAX_TEMPERATURE`].
+pub fn temperature(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(t) if (0.0..=MAX_TEMPERATURE).contains(&t) => Ok(t),
+        Ok(_) => Err(format!(
+            "the temperature must be from 0 to {MAX_TEMPERATURE}, not {text}"
+        )),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
+
+/// A count that must be at least 1 (`--batch`).
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("not a whole number: {e}")),
+    }
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{load_data, open};
+use super::common::{at_least_one, load_data, open};
 use crate::model::EvalNoise;
 use crate::train::evaluate;
 
@@ -23,7 +23,7 @@ pub struct EvalArgs {
     /// Also evaluate the training split.
     #[arg(long)]
     train: bool,
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     batch: Option<usize>,
 }
 
@@ -39,6 +39,14 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     }
     for (name, data) in sets {
         let e = evaluate(&model.plan, data, args.noise)?;
+        // Finite weights can still overflow (values near 1e30): no null as a result.
+        anyhow::ensure!(
+            e.bits_per_dim.is_finite(),
+            "{}: the model's bits/dim on the {name} split is {} (its values overflow): \
+             not a usable model",
+            args.checkpoint.display(),
+            e.bits_per_dim
+        );
         println!(
             "{}",
             json!({

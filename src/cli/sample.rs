@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::common::temperature;
 use super::common::{load_images, open};
 use super::outputs::not_an_input;
 use crate::grid::{grid_columns, save_grid};
@@ -16,7 +17,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 64)]
     n: usize,
     /// z ~ N(0, T^2 I).
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -61,7 +62,7 @@ pub struct InterpolateArgs {
     /// Points per side of the grid.
     #[arg(long, default_value_t = 8)]
     grid: usize,
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,

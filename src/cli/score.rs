@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{load_images, open};
+use super::common::{at_least_one, load_images, open};
 use crate::model::EvalNoise;
 
 #[derive(Args)]
@@ -27,7 +27,7 @@ pub struct ScoreArgs {
     count: Option<usize>,
     #[arg(long, value_enum, default_value = "seeded")]
     noise: EvalNoise,
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     batch: Option<usize>,
 }
 

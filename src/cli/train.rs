@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::common::load_data;
+use super::common::{at_least_one, load_data, temperature};
 use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
@@ -29,7 +29,7 @@ pub struct TrainArgs {
     #[arg(long)]
     blocks: Option<usize>,
     /// Override the batch size.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     batch: Option<usize>,
     /// Dataset: an MNIST IDX directory or file, CIFAR-10 .bin files, or a folder of
     /// images. Default: the bundled MNIST subset.
@@ -54,7 +54,7 @@ pub struct TrainArgs {
     /// Samples in each epoch's grid (0: none).
     #[arg(long, default_value_t = 64)]
     samples: usize,
-    #[arg(long, default_value_t = 0.7)]
+    #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
     /// Continue the run in --out from its checkpoint (model, optimizer, RNG, position,
     /// settings, dataset); --epochs and --steps may extend it, --data may point to the
@@ -191,8 +191,8 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
 fn positive_rate(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {
         Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
-        Ok(lr) => Err(format!(
-            "the learning rate must be a positive number, not {lr}"
+        Ok(_) => Err(format!(
+            "the learning rate must be a positive number, not {text}"
         )),
         Err(e) => Err(format!("not a number: {e}")),
     }

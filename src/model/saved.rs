@@ -70,10 +70,29 @@ fn unpack(arena: &Arena, flat: &[f32], prefix: &str, out: &mut Checkpoint) {
     }
 }
 
+/// The arena's tensors from the file, each checked: finite, and a running variance
+/// above zero (the file's checksum only says the bytes are as written, not that
+/// another tool wrote a usable model).
 fn pack(arena: &Arena, ckpt: &Checkpoint, prefix: &str) -> Result<Vec<f32>> {
     let mut flat = vec![0f32; arena.len];
     for slot in &arena.slots {
-        let data = ckpt.expect_tensor(&format!("{prefix}{}", slot.name), &slot.shape)?;
+        let name = format!("{prefix}{}", slot.name);
+        let data = ckpt.expect_tensor(&name, &slot.shape)?;
+        let variance = slot.name.ends_with(".running_var");
+        if let Some((i, v)) = data
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite() || (variance && **v <= 0.0))
+        {
+            return Err(Error::CheckpointMismatch(format!(
+                "{name} holds {v} at element {i}: {}",
+                if variance && v.is_finite() {
+                    "a variance must be above zero"
+                } else {
+                    "every value must be finite"
+                }
+            )));
+        }
         flat[slot.offset..slot.offset + slot.len()].copy_from_slice(data);
     }
     Ok(flat)

@@ -475,3 +475,35 @@ fn a_learning_rate_that_cannot_train_is_refused_before_anything_is_written() {
         assert!(!out.exists(), "nothing written for lr {lr}");
     }
 }
+
+#[test]
+fn a_file_with_non_finite_values_or_a_variance_of_zero_is_refused_naming_the_tensor() {
+    let state = ModelState::new(gpu(), ModelConfig::preset("tiny").unwrap(), 0).unwrap();
+    let good = state.to_checkpoint(Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("scale0.checker0.net.conv_in.v", f32::NAN, "must be finite"),
+        (
+            "optimizer.m.scale0.checker0.bn.beta",
+            f32::INFINITY,
+            "must be finite",
+        ),
+        ("scale0.checker0.bn.running_var", 0.0, "above zero"),
+        ("scale1.checker0.bn.running_var", -1.0, "above zero"),
+    ];
+    for (name, value, why) in cases {
+        let mut bad = good.clone();
+        bad.tensors.get_mut(name).expect(name).data[0] = value;
+        // Saved properly, so the checksum matches: only the values are wrong.
+        let path = dir.path().join("bad.safetensors");
+        realnvp::checkpoint::save(&path, &bad).unwrap();
+        let e = realnvp::model::Model::open(gpu(), &path, None)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            e.contains("bad.safetensors") && e.contains(name) && e.contains(why),
+            "{e}"
+        );
+    }
+}
