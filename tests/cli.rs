@@ -718,3 +718,44 @@ fn values_out_of_range_are_refused_with_the_range() {
     realnvp::checkpoint::save(Path::new(&huge), &model).unwrap();
     refused(&["eval", "--checkpoint", &huge], "not a usable model");
 }
+
+#[test]
+fn a_model_too_large_for_the_adapter_is_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    // Sizes beyond any adapter's buffers: 7 TB of parameters; 4.4 GB activations
+    // (and, on lavapipe, 0.7 GB of parameters already).
+    let cases = [
+        (
+            vec!["--preset", "tiny", "--features", "100000"],
+            "features (now 100000)",
+        ),
+        (
+            vec!["--preset", "mnist", "--batch", "3500", "--features", "400"],
+            "smaller",
+        ),
+    ];
+    for (flags, why) in cases {
+        let args = [
+            &["train"],
+            &flags[..],
+            &["--steps", "1", "--samples", "0", "--out", out],
+        ]
+        .concat();
+        let run = realnvp(&args);
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "an error, not an abort: {err}");
+        assert!(err.contains(why) && err.contains("adapter"), "{err}");
+    }
+    // 301 MB activations: past lavapipe's 128 MB buffers (CI), within a big GPU's.
+    let args = [
+        "train", "--preset", "mnist", "--batch", "3000", "--steps", "1",
+    ];
+    let run = realnvp(&[&args[..], &["--samples", "0", "--out", out, "--overwrite"]].concat());
+    if !run.status.success() {
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains("batch (now 3000)"), "{err}");
+    }
+}

@@ -27,11 +27,36 @@ pub struct ModelState {
     pub rng: Tensor,
 }
 
+/// Refuses, before anything is allocated, a model whose parameter arenas exceed the
+/// adapter's largest buffer (a huge `--features` once asked the host for terabytes).
+fn fits_the_adapter(gpu: &Gpu, config: &ModelConfig, layout: &Layout) -> Result<()> {
+    let max = gpu.device.limits().max_storage_buffer_binding_size;
+    for (what, len) in [
+        ("parameters", layout.params.len),
+        ("effective weights", layout.weights.len),
+        ("batch-norm statistics", layout.buffers.len),
+    ] {
+        let bytes = len as u64 * 4;
+        if bytes > max {
+            return Err(Error::Config(format!(
+                "this model has {len} {what} ({:.1} GB) but the adapter's largest buffer \
+                 holds {:.1} GB: make features (now {}) or blocks (now {}) smaller",
+                bytes as f64 / 1e9,
+                max as f64 / 1e9,
+                config.features,
+                config.blocks
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl ModelState {
     /// A fresh model: parameters initialised from `seed`, optimizer state zero.
     pub fn new(gpu: Arc<Gpu>, config: ModelConfig, seed: u64) -> Result<ModelState> {
         config.validate()?;
         let layout = Layout::new(&config);
+        fits_the_adapter(&gpu, &config, &layout)?;
         let params = gpu.upload([layout.params.len], &layout.init_params(seed))?;
         let state = ModelState {
             grads: gpu.zeros([layout.params.len])?,

@@ -155,7 +155,19 @@ impl Trainer {
             lr: settings.lr,
             ..AdamConfig::default()
         };
-        let plan = Plan::new(&state, config.batch, Memory::Recompute, &adam)?;
+        let plan =
+            Plan::new(&state, config.batch, Memory::Recompute, &adam).map_err(|e| match e {
+                // A buffer over the adapter's limit: say which setting makes it so.
+                Error::Shape {
+                    op: "tensor",
+                    detail,
+                } => Error::Config(format!(
+                    "{detail}: the activations of a batch do not fit the adapter; make the batch \
+                 (now {}) or features (now {}) smaller",
+                    config.batch, config.features
+                )),
+                e => e,
+            })?;
         std::fs::create_dir_all(out).map_err(|e| Error::Io {
             path: out.to_owned(),
             source: e,
