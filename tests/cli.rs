@@ -417,52 +417,19 @@ fn a_new_run_never_overwrites_one_without_overwrite() {
 }
 
 #[test]
-fn learning_rates_that_cannot_train_are_refused_and_nan_is_never_saved() {
+fn learning_rates_that_cannot_train_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for (i, lr) in ["--lr=nan", "--lr=inf", "--lr=-1", "--lr=0"]
-        .iter()
-        .enumerate()
-    {
+    let rates = ["--lr=nan", "--lr=inf", "--lr=-1", "--lr=0", "--lr=1e9"];
+    for (i, lr) in rates.iter().enumerate() {
         let run = dir.path().join(format!("bad{i}"));
         let args = ["train", "--preset", "tiny", "--steps", "2", lr, "--out"];
         let out = realnvp(&[&args[..], &[run.to_str().unwrap()]].concat());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            !out.status.success() && err.contains("learning rate"),
+            !out.status.success() && err.contains("learning rate must be above 0 and at most 1"),
             "{lr}: {err}"
         );
-        assert!(!run.join("checkpoint.safetensors").exists(), "{lr}");
-    }
-    // A rate that blows the weights up: whatever is saved holds a finite model.
-    let run = dir.path().join("huge");
-    let run = run.to_str().unwrap();
-    let out = realnvp(&[
-        "train",
-        "--preset",
-        "tiny",
-        "--steps",
-        "4",
-        "--lr",
-        "1e30",
-        "--samples",
-        "0",
-        "--checkpoint-every",
-        "1",
-        "--out",
-        run,
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
-    let checkpoint = Path::new(run).join("checkpoint.safetensors");
-    if checkpoint.exists() {
-        let eval = json_lines(&ok(&["eval", "--checkpoint", checkpoint.to_str().unwrap()]));
-        assert!(eval[0]["bits_per_dim"].as_f64().is_some_and(f64::is_finite));
-        assert!(
-            err.contains("last good checkpoint") && err.contains("(step "),
-            "{err}"
-        );
-    } else {
-        assert!(err.contains("no checkpoint of this run was saved"), "{err}");
+        assert!(!run.exists(), "{lr}: nothing written");
     }
 }
 

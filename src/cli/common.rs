@@ -76,18 +76,31 @@ pub fn load_images(
     })
 }
 
-/// The largest sampling temperature accepted: far beyond any useful one (samples at
-/// T > 1.5 are already mostly noise), below where latents overflow.
-pub const MAX_TEMPERATURE: f32 = 10.0;
-
-/// A `--temperature`: a number from 0 to [`MAX_TEMPERATURE`].
+/// A `--temperature`: a number from 0 to `MAX_TEMPERATURE`.
 pub fn temperature(text: &str) -> Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(t) if (0.0..=MAX_TEMPERATURE).contains(&t) => Ok(t),
-        Ok(_) => Err(format!(
-            "the temperature must be from 0 to {MAX_TEMPERATURE}, not {text}"
-        )),
-        Err(e) => Err(format!("not a number: {e}")),
+    checked(text, crate::model::latent::check_temperature)
+}
+
+/// A `--lr`: above 0 and at most `MAX_LEARNING_RATE`.
+pub fn learning_rate(text: &str) -> Result<f32, String> {
+    checked(text, crate::ops::adam::check_learning_rate)
+}
+
+/// `text` as a number that `check` accepts; its message (as typed) otherwise.
+fn checked(text: &str, check: fn(f32) -> crate::Result<()>) -> Result<f32, String> {
+    let value = text
+        .parse::<f32>()
+        .map_err(|e| format!("not a number: {e}"))?;
+    match check(value) {
+        Ok(()) => Ok(value),
+        // The library's message without its prefix, with the value as typed.
+        Err(crate::Error::Config(message)) => {
+            let shown = message
+                .rsplit_once(", not ")
+                .map_or(message.as_str(), |(m, _)| m);
+            Err(format!("{shown}, not {text}"))
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::common::{at_least_one, load_data, temperature};
+use super::common::{at_least_one, learning_rate, load_data, temperature};
 use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
@@ -40,8 +40,8 @@ pub struct TrainArgs {
     /// Stop after this many steps in total, even mid-epoch.
     #[arg(long)]
     steps: Option<u64>,
-    /// Adam's learning rate, a positive number.
-    #[arg(long, default_value_t = 1e-3, value_parser = positive_rate, allow_negative_numbers = true)]
+    /// Adam's learning rate, above 0 and at most 1.
+    #[arg(long, default_value_t = 1e-3, value_parser = learning_rate, allow_negative_numbers = true)]
     lr: f32,
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -184,16 +184,4 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         ),
     }
     Ok(())
-}
-
-/// A learning rate: finite and above zero (NaN, infinities, zero and negatives cannot
-/// train and are refused before anything is written).
-fn positive_rate(text: &str) -> Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(lr) if lr.is_finite() && lr > 0.0 => Ok(lr),
-        Ok(_) => Err(format!(
-            "the learning rate must be a positive number, not {text}"
-        )),
-        Err(e) => Err(format!("not a number: {e}")),
-    }
 }

@@ -73,6 +73,20 @@ pub fn prior_draws(seed: u64, first: usize, n: usize, dim: usize) -> Vec<Vec<f32
         .collect()
 }
 
+/// The largest sampling temperature accepted: far beyond any useful one (samples at
+/// T > 1.5 are mostly noise), well below where latents overflow.
+pub const MAX_TEMPERATURE: f32 = 10.0;
+
+/// Refuses a temperature outside 0 to [`MAX_TEMPERATURE`] (NaN included).
+pub fn check_temperature(t: f32) -> crate::Result<()> {
+    if (0.0..=MAX_TEMPERATURE).contains(&t) {
+        return Ok(());
+    }
+    Err(crate::Error::Config(format!(
+        "the temperature must be from 0 to {MAX_TEMPERATURE}, not {t}"
+    )))
+}
+
 /// T * z: a prior draw at unit temperature rescaled to temperature T.
 pub fn at_temperature(z: &[f32], temperature: f32) -> Vec<f32> {
     z.iter().map(|v| v * temperature).collect()

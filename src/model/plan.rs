@@ -379,11 +379,7 @@ impl Plan {
         let t = self.training.as_mut().ok_or_else(|| {
             Error::Config("this plan was built for inference: it cannot train".into())
         })?;
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::Config(format!(
-                "the learning rate must be a positive number, not {lr}"
-            )));
-        }
+        adam::check_learning_rate(lr)?;
         let config = AdamConfig {
             lr,
             ..t.adam_config

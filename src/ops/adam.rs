@@ -44,6 +44,21 @@ impl Default for AdamConfig {
     }
 }
 
+/// The largest learning rate accepted: Adam moves each weight by about the rate per
+/// step, so above 1 a step rewrites the model.
+pub const MAX_LEARNING_RATE: f32 = 1.0;
+
+/// Refuses a learning rate that cannot train: not finite, not above zero, or above
+/// [`MAX_LEARNING_RATE`].
+pub fn check_learning_rate(lr: f32) -> Result<()> {
+    if lr.is_finite() && lr > 0.0 && lr <= MAX_LEARNING_RATE {
+        return Ok(());
+    }
+    Err(crate::Error::Config(format!(
+        "the learning rate must be above 0 and at most {MAX_LEARNING_RATE}, not {lr}"
+    )))
+}
+
 /// The `state` tensor, word by word: 0 step (u32 bits; steps taken), 1 grad_norm (the
 /// last step's gradient norm before clipping), 2 clip (the factor that multiplied that
 /// gradient), 3 bias1 = 1 - beta1^step, 4 bias2 = 1 - beta2^step, 5..=7 zero. All zeros

@@ -20,10 +20,11 @@ use crate::data::DataSplit;
 use crate::error::{Error, Result};
 use crate::grid::{grid_columns, save_grid};
 use crate::model::EvalNoise;
+use crate::model::latent::check_temperature;
 use crate::model::plan::{Memory, Plan};
 use crate::model::saved::Contents;
 use crate::model::state::ModelState;
-use crate::ops::adam::AdamConfig;
+use crate::ops::adam::{AdamConfig, check_learning_rate};
 
 /// What a run is asked to do. Stored in the checkpoint so that `--resume` continues
 /// with the same settings.
@@ -138,12 +139,8 @@ impl Trainer {
                 data.train.shape()
             )));
         }
-        if !(settings.lr.is_finite() && settings.lr > 0.0) {
-            return Err(Error::Config(format!(
-                "the learning rate must be a positive number, not {}",
-                settings.lr
-            )));
-        }
+        check_learning_rate(settings.lr)?;
+        check_temperature(settings.temperature)?;
         if data.train.len() < config.batch {
             return Err(Error::Config(format!(
                 "{} training images are fewer than one batch of {}",
@@ -235,6 +232,23 @@ impl Trainer {
         }
         settings.train_images = images;
         let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
+        // The checksum covers the tensors, not this metadata: check it makes sense.
+        check_learning_rate(settings.lr)
+            .and_then(|()| check_temperature(settings.temperature))
+            .map_err(|e| in_file(Error::Config(format!("{META_SETTINGS}: {e}"))))?;
+        let per_epoch = (images / state.config.batch) as u64;
+        let Position { step, epoch, batch } = position;
+        if batch > per_epoch
+            || epoch
+                .checked_mul(per_epoch)
+                .and_then(|s| s.checked_add(batch))
+                != Some(step)
+        {
+            return Err(in_file(Error::Config(format!(
+                "{META_POSITION} says step {step}, epoch {epoch}, batch {batch}, which cannot \
+                 be with {per_epoch} batches per epoch"
+            ))));
+        }
         Trainer::new(state, data, settings, position, out)
     }
 

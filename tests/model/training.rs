@@ -507,3 +507,82 @@ fn a_file_with_non_finite_values_or_a_variance_of_zero_is_refused_naming_the_ten
         );
     }
 }
+
+#[test]
+fn metadata_that_cannot_be_is_refused_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        dir.path(),
+        Settings {
+            max_steps: Some(3),
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    drop(t);
+    let path = dir.path().join(CHECKPOINT_FILE);
+    let good = realnvp::checkpoint::load(&path).unwrap();
+    let cases = [
+        (
+            "train.position",
+            r#"{"step":3,"epoch":0,"batch":9000}"#,
+            "batch 9000",
+        ),
+        (
+            "train.position",
+            r#"{"step":70,"epoch":2,"batch":3}"#,
+            "cannot be",
+        ),
+    ];
+    let mut lr_1e30 = good.meta["train.settings"].replace(r#""lr":0.001"#, r#""lr":1e30"#);
+    assert_ne!(
+        lr_1e30, good.meta["train.settings"],
+        "the settings hold lr 0.001"
+    );
+    for (key, value, why) in cases.iter().map(|&(k, v, w)| (k, v.to_owned(), w)).chain([(
+        "train.settings",
+        std::mem::take(&mut lr_1e30),
+        "learning rate",
+    )]) {
+        let mut bad = good.clone();
+        bad.meta.insert(key.into(), value);
+        // Saved properly: the checksum covers the tensors, not this metadata.
+        realnvp::checkpoint::save(&path, &bad).unwrap();
+        let e = Trainer::resume(gpu(), dir.path(), |_, _| Ok(tiny_data()))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            e.contains(CHECKPOINT_FILE) && e.contains(key) && e.contains(why),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn finite_weights_with_a_non_finite_loss_are_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(dir.path(), settings(1));
+    t.advance(&mut |_| {}).unwrap();
+    let saved = t.save().unwrap();
+    let good = std::fs::read(&saved).unwrap();
+    t.advance(&mut |_| {}).unwrap();
+    // Every weight-norm scale at 1e30: finite values whose outputs overflow.
+    let mut params = gpu().read(&t.state.params).unwrap();
+    for slot in &t.state.layout.params.slots {
+        if slot.name.ends_with(".g") {
+            params[slot.offset..slot.offset + slot.len()].fill(1e30);
+        }
+    }
+    gpu().write(&t.state.params, &params).unwrap();
+    let e = t.save().expect_err("refused").to_string();
+    assert!(
+        e.contains("after step 2") && e.contains("gives a loss of") && e.contains("(step 1)"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        good,
+        "the good checkpoint stays"
+    );
+}
