@@ -726,3 +726,47 @@ fn a_model_too_large_for_the_adapter_is_refused_naming_the_setting() {
         assert!(err.contains("batch (now 3000)"), "{err}");
     }
 }
+
+#[test]
+fn long_work_shows_progress_or_is_refused_and_steps_past_the_epochs_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run = run.to_str().unwrap();
+    // 3500 images in batches of 512: 6 steps an epoch.
+    let out = realnvp(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--batch",
+        "512",
+        "--steps",
+        "10",
+        "--samples",
+        "0",
+        "--out",
+        run,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("--steps 10 is past the end of --epochs 1 (6 steps"),
+        "the early stop is explained: {err}"
+    );
+    // stderr is a pipe here, as in CI logs: plain progress lines instead of a bar.
+    assert!(err.contains("step 1 of 6 (epoch 0):"), "{err}");
+
+    let ckpt = format!("{run}/checkpoint.safetensors");
+    let png = dir.path().join("g.png");
+    let png = png.to_str().unwrap();
+    for (args, why) in [
+        (
+            ["interpolate", "--grid", "65"],
+            "--grid must be from 2 to 64",
+        ),
+        (["sample", "--n", "5000"], "--n must be from 1 to 4096"),
+    ] {
+        let out = realnvp(&[&args[..], &["--checkpoint", &ckpt, "--out", png]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(why), "{err}");
+    }
+}

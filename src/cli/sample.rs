@@ -10,6 +10,11 @@ use super::outputs::not_an_input;
 use crate::grid::{grid_columns, save_grid};
 use crate::model::latent::{at_temperature, sphere_grid};
 
+/// The most images one PNG grid holds: a 64 x 64 grid, minutes of work on a CPU
+/// adapter already (larger requests ran silently for minutes).
+const MAX_IMAGES: usize = 4096;
+const MAX_GRID: usize = 64;
+
 #[derive(Args)]
 pub struct SampleArgs {
     #[arg(long)]
@@ -26,7 +31,11 @@ pub struct SampleArgs {
 }
 
 pub fn sample(args: SampleArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    anyhow::ensure!(args.n > 0, "--n must be at least 1");
+    anyhow::ensure!(
+        (1..=MAX_IMAGES).contains(&args.n),
+        "--n must be from 1 to {MAX_IMAGES} (one PNG grid), not {}",
+        args.n
+    );
     not_an_input(&args.out, &[&args.checkpoint])?;
     let model = open(adapter, &args.checkpoint, None)?;
     let images = model
@@ -71,7 +80,12 @@ pub struct InterpolateArgs {
 }
 
 pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    anyhow::ensure!(args.grid >= 2, "--grid must be at least 2");
+    anyhow::ensure!(
+        (2..=MAX_GRID).contains(&args.grid),
+        "--grid must be from 2 to {MAX_GRID} ({} images in one PNG), not {}",
+        MAX_GRID * MAX_GRID,
+        args.grid
+    );
     let inputs: Vec<&std::path::Path> = std::iter::once(args.checkpoint.as_path())
         .chain(args.images.iter().map(PathBuf::as_path))
         .collect();

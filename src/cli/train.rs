@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -73,6 +74,9 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["preset", "config", "features", "blocks"])]
     init: Option<PathBuf>,
 }
+
+/// How often training prints a progress line when stderr is not a terminal.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let gpu = Gpu::new(adapter)?;
@@ -147,9 +151,20 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
     let (epochs, max_steps) = (trainer.settings.epochs, trainer.settings.max_steps);
+    // Without a terminal (CI logs, nohup) the bar is hidden: a plain line now and then.
+    let mut last_line: Option<Instant> = None;
+    let mut total = 0;
     let finish = trainer.run(&stop, &mut |event| match event {
         Event::Start { batches_per_epoch, position } => {
-            let total = max_steps.unwrap_or(u64::MAX).min(epochs * batches_per_epoch);
+            let planned = epochs * batches_per_epoch;
+            total = max_steps.unwrap_or(u64::MAX).min(planned);
+            if let Some(steps) = max_steps.filter(|&s| s > planned) {
+                eprintln!(
+                    "note: --steps {steps} is past the end of --epochs {epochs} ({planned} steps of \
+                     {batches_per_epoch} per epoch): the run stops at step {planned}; raise \
+                     --epochs to go further"
+                );
+            }
             bar.set_length(total);
             bar.set_position(position.step);
             bar.reset_eta();
@@ -159,6 +174,14 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             bar.set_position(position.step);
             bar.set_prefix(position.epoch.to_string());
             bar.set_message(format!("{bits_per_dim:.3} bits/dim  {images_per_second:.1} img/s"));
+            if bar.is_hidden() && last_line.is_none_or(|t| t.elapsed() >= PLAIN_PROGRESS_EVERY) {
+                last_line = Some(Instant::now());
+                eprintln!(
+                    "step {} of {total} (epoch {}): {bits_per_dim:.3} bits/dim, \
+                     {images_per_second:.1} images/s",
+                    position.step, position.epoch
+                );
+            }
         }
         Event::Epoch { epoch, train_bits_per_dim, test, seconds } => {
             let test = test.map_or("-".to_owned(), |t| format!("{:.4}", t.bits_per_dim));
