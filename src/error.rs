@@ -21,8 +21,9 @@ pub enum Error {
     #[error("{op}: {detail}")]
     Shape { op: &'static str, detail: String },
 
-    /// A model configuration that cannot be built.
-    #[error("model config: {0}")]
+    /// A setting that cannot work (a model config, a learning rate, an output folder):
+    /// the message names the setting.
+    #[error("{0}")]
     Config(String),
 
     /// Training cannot go on (a non-finite loss, ...).
@@ -47,6 +48,16 @@ pub enum Error {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+
+    /// A run's folder or one of its files could not be written (or its old files
+    /// removed).
+    /// (Not a `source`: the message holds the cause, and error reports that print the
+    /// chain would say it twice.)
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
     },
 
     /// A dataset file or folder was read but its contents are wrong; `detail` says how.

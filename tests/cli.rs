@@ -770,3 +770,51 @@ fn long_work_shows_progress_or_is_refused_and_steps_past_the_epochs_are_explaine
         assert!(!out.status.success() && err.contains(why), "{err}");
     }
 }
+
+#[test]
+fn messages_name_what_is_wrong_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let fails = |args: &[&str]| {
+        let out = realnvp(args);
+        assert!(!out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let config = d("config.json");
+    std::fs::write(
+        &config,
+        r#"{"channels":1,"height":28,"width":28,"scales":4,"features":8,"blocks":1,"batch":16}"#,
+    )
+    .unwrap();
+    let err = fails(&["train", "--config", &config, "--out", &d("a")]);
+    assert!(
+        err.contains("config.json") && err.contains("divisible by 8"),
+        "{err}"
+    );
+    assert_eq!(err.matches("model config").count(), 1, "{err}");
+
+    let file = d("file.txt");
+    std::fs::write(&file, "notes").unwrap();
+    let err = fails(&["train", "--preset", "tiny", "--out", &file]);
+    assert!(
+        err.contains("is a file: a run writes into a folder"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot read"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "notes");
+
+    train_tiny(&d("run"), 1);
+    let err = fails(&[
+        "decode",
+        "--checkpoint",
+        &d("run/checkpoint.safetensors"),
+        "--latents",
+        &file,
+        "--out",
+        &d("x.png"),
+    ]);
+    assert!(
+        err.contains("latents file") && err.contains("file.txt"),
+        "{err}"
+    );
+}

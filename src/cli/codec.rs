@@ -82,7 +82,13 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     not_an_input(&args.out, &[&args.checkpoint, &args.latents])?;
     let model = open(adapter, &args.checkpoint, None)?;
     let config = model.config();
-    let file = checkpoint::load(&args.latents)?;
+    // A latents file is stored as a checkpoint is; the error should say which it is.
+    let file = checkpoint::load(&args.latents).map_err(|e| match e {
+        crate::Error::Checkpoint { path, detail } => {
+            anyhow::anyhow!("latents file '{}': {detail}", path.display())
+        }
+        e => e.into(),
+    })?;
     anyhow::ensure!(
         serde_json::from_str::<crate::model::ModelConfig>(&file.config_json)
             .ok()

@@ -53,13 +53,20 @@ impl ModelConfig {
 
     /// Reads a JSON config file with exactly this struct's fields.
     pub fn from_file(path: &Path) -> Result<ModelConfig> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let config: ModelConfig = serde_json::from_str(&text)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        config
-            .validate()
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let in_file = |e: String| Error::Config(format!("model config {}: {e}", path.display()));
+        let text = std::fs::read_to_string(path).map_err(|e| in_file(e.to_string()))?;
+        let config: ModelConfig =
+            serde_json::from_str(&text).map_err(|e| in_file(e.to_string()))?;
+        config.validate().map_err(|e| match e {
+            // One "model config" prefix, not two.
+            Error::Config(detail) => in_file(
+                detail
+                    .strip_prefix("model config: ")
+                    .unwrap_or(&detail)
+                    .to_owned(),
+            ),
+            e => e,
+        })?;
         Ok(config)
     }
 
@@ -70,7 +77,7 @@ impl ModelConfig {
     /// Checks the sizes fit the architecture: every scale but the last squeezes, so H
     /// and W must be divisible by 2^(L-1).
     pub fn validate(&self) -> Result<()> {
-        let fail = |m: String| Err(Error::Config(m));
+        let fail = |m: String| Err(Error::Config(format!("model config: {m}")));
         if self.channels == 0 || self.height == 0 || self.width == 0 {
             return fail(format!(
                 "input shape {}x{}x{} must be non-empty",

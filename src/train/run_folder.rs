@@ -9,6 +9,12 @@ use crate::error::{Error, Result};
 /// how to continue it or start over; with `overwrite`, that run's checkpoint, metrics
 /// and sample grids are removed first (so the new run's files do not mix with them).
 pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Config(format!(
+            "--out {} is a file: a run writes into a folder",
+            out.display()
+        )));
+    }
     let checkpoint = out.join(CHECKPOINT_FILE);
     if !checkpoint.exists() {
         return Ok(());
@@ -22,7 +28,10 @@ pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
     }
     let io = |path: &Path| {
         let path = path.to_owned();
-        move |source| Error::Io { path, source }
+        move |source| Error::Write {
+            path,
+            error: source,
+        }
     };
     let entries = std::fs::read_dir(out).map_err(io(out))?;
     for entry in entries {

@@ -165,22 +165,22 @@ impl Trainer {
                 )),
                 e => e,
             })?;
-        std::fs::create_dir_all(out).map_err(|e| Error::Io {
+        std::fs::create_dir_all(out).map_err(|e| Error::Write {
             path: out.to_owned(),
-            source: e,
+            error: e,
         })?;
-        remove_stale_temp_files(out).map_err(|e| Error::Io {
+        remove_stale_temp_files(out).map_err(|e| Error::Write {
             path: out.to_owned(),
-            source: e,
+            error: e,
         })?;
         let metrics_path = out.join("metrics.jsonl");
         let metrics = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&metrics_path)
-            .map_err(|e| Error::Io {
+            .map_err(|e| Error::Write {
                 path: metrics_path,
-                source: e,
+                error: e,
             })?;
         Ok(Trainer {
             state,
@@ -482,9 +482,9 @@ impl Trainer {
         self.saved_step = Some(self.position.step);
         let config_path = self.out.join("config.json");
         replace_file(&config_path, self.state.config.to_json().as_bytes()).map_err(|e| {
-            Error::Io {
+            Error::Write {
                 path: config_path,
-                source: e,
+                error: e,
             }
         })?;
         Ok(path)
@@ -522,7 +522,7 @@ impl Trainer {
 
     fn log(&mut self, line: serde_json::Value) -> Result<()> {
         let path = self.out.join("metrics.jsonl");
-        writeln!(self.metrics, "{line}").map_err(|e| Error::Io { path, source: e })
+        writeln!(self.metrics, "{line}").map_err(|e| Error::Write { path, error: e })
     }
 }
 
