@@ -468,3 +468,36 @@ mod batches {
         assert!(out.is_empty());
     }
 }
+
+#[test]
+fn a_folder_of_mixed_images_says_how_many_were_resized_or_converted() {
+    let dir = TempDir::new().unwrap();
+    GrayImage::from_pixel(8, 8, Luma([10]))
+        .save(dir.path().join("a.png"))
+        .unwrap();
+    GrayImage::from_pixel(1, 1, Luma([200]))
+        .save(dir.path().join("b.png"))
+        .unwrap();
+    RgbImage::from_pixel(30, 20, Rgb([0, 255, 0]))
+        .save(dir.path().join("c.png"))
+        .unwrap();
+    let gray = data::load(dir.path(), 1, 8, 8).unwrap();
+    assert_eq!(gray.len(), 3);
+    assert!(
+        gray.source
+            .ends_with("3 image files (2 resized to 8x8, 1 converted to grayscale)"),
+        "{}",
+        gray.source
+    );
+    // The 1x1 image covers the whole 8x8 window with its one value.
+    assert!(gray.image(1).iter().all(|&p| p == 200));
+    let rgb = data::load(dir.path(), 3, 8, 8).unwrap();
+    assert!(
+        rgb.source
+            .ends_with("(2 resized to 8x8, 2 converted to RGB)"),
+        "{}",
+        rgb.source
+    );
+    let same = data::folder::load_files(&[dir.path().join("a.png")], 1, 8, 8).unwrap();
+    assert_eq!(same.source, "1 image file", "nothing to say");
+}

@@ -59,8 +59,11 @@ pub fn load_images(
 ) -> anyhow::Result<Images> {
     if !images.is_empty() {
         let [c, h, w] = config.chw();
+        let data = folder::load_files(images, c, h, w)?;
+        // Says how many were resized or converted to fit the model.
+        eprintln!("images: {}", data.source);
         return Ok(Images {
-            data: folder::load_files(images, c, h, w)?,
+            data,
             count: images.len(),
             files: Some(images.to_vec()),
         });

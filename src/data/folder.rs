@@ -35,7 +35,8 @@ pub fn load(dir: &Path, channels: usize, height: usize, width: usize) -> Result<
         );
     }
     let mut set = load_files(&files, channels, height, width)?;
-    set.source = format!("image folder {}", dir.display());
+    // "N image files (k resized ...)" becomes "image folder DIR: N image files (...)".
+    set.source = format!("image folder {}: {}", dir.display(), set.source);
     Ok(set)
 }
 
@@ -57,6 +58,7 @@ pub fn load_files(
         return data_err(what, format!("cannot resize images to {height}x{width}"));
     };
     let mut images = Vec::with_capacity(files.len() * channels * height * width);
+    let (mut resized, mut converted) = (0, 0);
     for file in files {
         // Decoding by content, so a JPEG saved as .png still loads.
         let decoded = ImageReader::open(file)
@@ -67,6 +69,9 @@ pub fn load_files(
             Ok(image) => image,
             Err(e) => return data_err(file, format!("cannot decode image: {e}")),
         };
+        resized += usize::from((decoded.width(), decoded.height()) != (w, h));
+        // Colour to gray or gray to RGB; an alpha channel is dropped either way.
+        converted += usize::from(usize::from(decoded.color().channel_count()) != channels);
         if channels == 1 {
             push_planes(&cover_and_crop(&decoded.to_luma8(), w, h), &mut images);
         } else {
@@ -80,8 +85,30 @@ pub fn load_files(
         height,
         width,
         labels: None,
-        source: format!("{} image files", files.len()),
+        source: format!(
+            "{} image file{}{}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            adapted_note(resized, converted, channels, [height, width])
+        ),
     })
+}
+
+/// What loading did to fit the images, for the dataset's description (empty if nothing).
+fn adapted_note(resized: usize, converted: usize, channels: usize, [h, w]: [usize; 2]) -> String {
+    let mut parts = Vec::new();
+    if resized > 0 {
+        parts.push(format!("{resized} resized to {h}x{w}"));
+    }
+    if converted > 0 {
+        let to = if channels == 1 { "grayscale" } else { "RGB" };
+        parts.push(format!("{converted} converted to {to}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 fn has_image_extension(file: &Path) -> bool {
