@@ -14,6 +14,7 @@ use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
 use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
+use realnvp::train::trainer::CHECKPOINT_FILE;
 use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
 
 use super::{Status, WorkerState};
@@ -202,14 +203,17 @@ impl WorkerState {
     }
 
     fn start_run(&mut self, setup: TrainSetup, status: &Mutex<Status>) -> anyhow::Result<()> {
-        // The library's rule, in the panel's words.
-        prepare_new_run(&setup.out, false).map_err(|_| {
-            anyhow::anyhow!(
-                "{} already holds a run: continue it with Resume a run…, or choose another \
-                 folder",
-                setup.out.display()
-            )
-        })?;
+        // The library's rule; a run already there is said in the panel's words.
+        if let Err(e) = prepare_new_run(&setup.out, false) {
+            if setup.out.join(CHECKPOINT_FILE).exists() {
+                anyhow::bail!(
+                    "{} already holds a run: continue it with Resume a run…, or choose \
+                     another folder",
+                    setup.out.display()
+                );
+            }
+            return Err(e.into());
+        }
         let state = match &setup.from {
             StartFrom::Preset(name) => {
                 ModelState::new(self.gpu.clone(), ModelConfig::preset(name)?, setup.seed)?
