@@ -34,19 +34,28 @@ pub enum ModelSource {
     New(ModelConfig, u64),
 }
 
-/// Images per GPU submission of the app's decoding: the renderer's frames queue behind
-/// each submission on the shared device, so a small batch keeps the window drawing
-/// between batches (about half a second each for `mnist` on lavapipe).
-pub const APP_BATCH: usize = 8;
+/// Images per GPU submission of the app's decoding. The renderer's frames queue behind
+/// each submission on the shared device, so on a CPU adapter a small batch keeps the
+/// window drawing: for an 8 x 8 `mnist` grid on lavapipe, batches of 8 left ~2.3 s
+/// between frames (grid in ~15 s), batches of 2 ~0.65 s (grid in ~17 s). A real GPU
+/// decodes a batch of 16 within a frame.
+pub fn app_batch(gpu: &Gpu) -> usize {
+    if gpu.info.device_type == wgpu::DeviceType::Cpu {
+        2
+    } else {
+        16
+    }
+}
 
 impl ModelSource {
-    /// The model on `gpu` with an inference plan of [`APP_BATCH`] images.
+    /// The model on `gpu` with an inference plan of [`app_batch`] images.
     pub fn open(&self, gpu: Arc<Gpu>) -> realnvp::Result<Model> {
+        let batch = app_batch(&gpu);
         match self {
-            ModelSource::File(path) => Model::open(gpu, path, Some(APP_BATCH)),
+            ModelSource::File(path) => Model::open(gpu, path, Some(batch)),
             ModelSource::New(config, seed) => Model::from_state(
                 ModelState::new(gpu, config.clone(), *seed)?,
-                APP_BATCH,
+                batch,
                 PathBuf::from(format!("new model (seed {seed})")),
             ),
         }
@@ -122,10 +131,14 @@ impl App {
             .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
         if shown && !status.busy && due {
             drop(status);
-            // The window test waits for these lines.
+            // The window test waits for these lines; the figures are the app's own timing.
+            let latency = self.worker.status().last_latency;
             println!(
-                "demo: grid shown at temperature {:.1}",
-                self.samples.grid.temperature
+                "demo: grid shown at temperature {:.1} (request to texture {:.2} s, frame \
+                 interval while decoding {:.0} ms)",
+                self.samples.grid.temperature,
+                latency.map_or(f64::NAN, |t| t.as_secs_f64()),
+                self.device.frame_interval * 1e3
             );
             let t = &mut self.samples.grid.temperature;
             *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
