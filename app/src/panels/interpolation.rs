@@ -96,6 +96,21 @@ impl Interpolate {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         exported_ui(ui, &status.exported);
+        let point_pending = status.point.as_ref().is_none_or(|(at, _)| *at != self.at);
+        let grid_pending = status
+            .manifold
+            .as_ref()
+            .is_none_or(|(m, _)| m.corners != self.at.corners || m.side != self.at.side);
+        if point_pending || grid_pending {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(if point_pending {
+                    "decoding the point…"
+                } else {
+                    "decoding the grid…"
+                });
+            });
+        }
         ui.horizontal_top(|ui| {
             if let Some((_, point)) = &status.point {
                 let side = ui.available_height().clamp(64.0, 320.0);

@@ -58,11 +58,17 @@ impl Samples {
             self.requested = Some((self.grid, generation));
         }
         let status = worker.status();
+        // Pending means this panel's grid is not shown yet (the worker may be busy with
+        // another panel's request or a training step).
+        let pending = status
+            .samples
+            .as_ref()
+            .is_none_or(|(shown, _)| *shown != self.grid);
         ui.horizontal(|ui| {
-            if status.busy {
+            if pending {
                 ui.spinner();
-                ui.label("decoding...");
-            } else if let Some(t) = status.last_latency {
+                ui.label("decoding…");
+            } else if let Some(t) = status.samples_latency {
                 ui.label(format!("last grid in {:.2} s", t.as_secs_f64()));
             }
             if let Some(e) = &status.error {

@@ -91,6 +91,8 @@ pub struct Status {
     pub open_error: Option<String>,
     /// The sample grid shown, and its texture.
     pub samples: Option<(SampleGrid, Picture)>,
+    /// From the shown grid's request to its texture.
+    pub samples_latency: Option<Duration>,
     /// The interpolation point shown (one image), and its texture.
     pub point: Option<(Interpolation, Picture)>,
     /// The manifold grid shown, and its texture.
@@ -353,7 +355,9 @@ impl WorkerState {
             }
             Job::Samples(grid, posted) => {
                 let picture = self.samples(grid)?;
-                status.lock().unwrap().samples = Some((grid, picture));
+                let mut status = status.lock().unwrap();
+                status.samples = Some((grid, picture));
+                status.samples_latency = Some(posted.elapsed());
                 Ok(Some(posted))
             }
             Job::Point(at, posted) => {
