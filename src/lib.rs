@@ -23,6 +23,7 @@ pub mod cli;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod fuzz;
 pub mod grid;
 pub mod model;
 pub mod ops;
