@@ -817,4 +817,31 @@ fn messages_name_what_is_wrong_once() {
         err.contains("latents file") && err.contains("file.txt"),
         "{err}"
     );
+
+    // A CIFAR test batch of the wrong length: the error alone, no note about resizing
+    // 32x32 images to 32x32 before it.
+    let cifar = dir.path().join("cifar");
+    std::fs::create_dir(&cifar).unwrap();
+    std::fs::write(
+        cifar.join("data_batch_1.bin"),
+        [&[1u8][..], &[0u8; 3072]].concat(),
+    )
+    .unwrap();
+    std::fs::write(cifar.join("test_batch.bin"), [0u8; 100]).unwrap();
+    let err = fails(&[
+        "train",
+        "--preset",
+        "cifar10",
+        "--data",
+        cifar.to_str().unwrap(),
+        "--steps",
+        "1",
+        "--out",
+        &d("c"),
+    ]);
+    assert!(
+        err.contains("test_batch.bin") && err.contains("3073-byte"),
+        "{err}"
+    );
+    assert!(!err.contains("resizing"), "{err}");
 }
