@@ -587,6 +587,36 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
         &notes,
         "--force",
     ]);
+
+    // PNG outputs: a rerun replaces its PNG; any other file needs --force; a folder is
+    // not a file.
+    let readme = d("README.md");
+    std::fs::write(&readme, "# notes").unwrap();
+    let sample = |out: &str, more: &[&str]| {
+        let args = ["sample", "--checkpoint", &ckpt, "--n", "4", "--out", out];
+        realnvp(&[&args[..], more].concat())
+    };
+    let out = sample(&readme, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("something other than a PNG"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&readme).unwrap(), "# notes");
+    let png = d("s.png");
+    for _ in 0..2 {
+        assert!(
+            sample(&png, &[]).status.success(),
+            "a rerun replaces its PNG"
+        );
+    }
+    assert!(sample(&readme, &["--force"]).status.success());
+    let out = sample(dir.path().to_str().unwrap(), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("cannot write PNG: Is a directory"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::common::{load_images, open};
-use super::outputs::{not_an_input, replaceable};
+use super::outputs::{not_an_input, replaceable, replaceable_png};
 use crate::checkpoint::{self, Checkpoint, TensorData};
 use crate::grid::{grid_columns, save_grid};
 
@@ -76,10 +76,14 @@ pub struct DecodeArgs {
     /// Output PNG grid.
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds something other than a PNG.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     not_an_input(&args.out, &[&args.checkpoint, &args.latents])?;
+    replaceable_png(&args.out, args.force)?;
     let model = open(adapter, &args.checkpoint, None)?;
     let config = model.config();
     // A latents file is stored as a checkpoint is; the error should say which it is.

@@ -1,6 +1,6 @@
-//! Where commands write: never over one of their own input files, and a `.safetensors`
-//! output never replaces a file of another kind (a checkpoint, a file this project did
-//! not write) unless `--force` says so.
+//! Where commands write: never over one of their own input files, and never over a
+//! file of another kind (a checkpoint where latents go, a README where a PNG goes)
+//! unless `--force` says so.
 
 use std::path::Path;
 
@@ -47,4 +47,24 @@ pub fn replaceable(out: &Path, want: &str, force: bool) -> anyhow::Result<()> {
          or pass --force",
         out.display()
     )
+}
+
+/// Allows writing a PNG at `out` when nothing is there, when a PNG is (a rerun), or
+/// with `force`: any other file (a README, a checkpoint) is left alone.
+pub fn replaceable_png(out: &Path, force: bool) -> anyhow::Result<()> {
+    if force || !out.is_file() {
+        return Ok(()); // a folder fails later, in the write, with its own message
+    }
+    let mut head = [0u8; 8];
+    let is_png = std::fs::File::open(out)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == *b"\x89PNG\r\n\x1a\n";
+    anyhow::ensure!(
+        is_png,
+        "--out {} holds something other than a PNG: refusing to replace it; choose \
+         another file, or pass --force",
+        out.display()
+    );
+    Ok(())
 }

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::common::temperature;
 use super::common::{load_images, open};
-use super::outputs::not_an_input;
+use super::outputs::{not_an_input, replaceable_png};
 use crate::grid::{grid_columns, save_grid};
 use crate::model::latent::{at_temperature, sphere_grid};
 
@@ -28,6 +28,9 @@ pub struct SampleArgs {
     seed: u64,
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds something other than a PNG.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn sample(args: SampleArgs, adapter: Option<&str>) -> anyhow::Result<()> {
@@ -37,6 +40,7 @@ pub fn sample(args: SampleArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         args.n
     );
     not_an_input(&args.out, &[&args.checkpoint])?;
+    replaceable_png(&args.out, args.force)?;
     let model = open(adapter, &args.checkpoint, None)?;
     let images = model
         .plan
@@ -77,6 +81,9 @@ pub struct InterpolateArgs {
     seed: u64,
     #[arg(long)]
     out: PathBuf,
+    /// Replace --out even if it holds something other than a PNG.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Result<()> {
@@ -90,6 +97,7 @@ pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Resu
         .chain(args.images.iter().map(PathBuf::as_path))
         .collect();
     not_an_input(&args.out, &inputs)?;
+    replaceable_png(&args.out, args.force)?;
     let model = open(adapter, &args.checkpoint, None)?;
     let plan = &model.plan;
     let corners = if !args.images.is_empty() || args.data.is_some() {
