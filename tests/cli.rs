@@ -24,6 +24,18 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `realnvp args`, which must fail with a message containing `why`; its stdout.
+fn refused(args: &[&str], why: &str) -> String {
+    let out = realnvp(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(why),
+        "realnvp {}: {err}",
+        args.join(" ")
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn png_size(path: &Path) -> (u32, u32) {
     image::image_dimensions(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -483,13 +495,8 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
     train_tiny(&run, 1);
     let ckpt = d("run/checkpoint.safetensors");
     let model = std::fs::read(&ckpt).unwrap();
-    let refused = |args: &[&str], why: &str| {
-        let out = realnvp(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && err.contains(why),
-            "{args:?}: {err}"
-        );
+    let refused_keeping_model = |args: &[&str], why: &str| {
+        refused(args, why);
         assert_eq!(
             std::fs::read(&ckpt).unwrap(),
             model,
@@ -497,7 +504,7 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
         );
     };
     let inputs = "one of this command's inputs";
-    refused(
+    refused_keeping_model(
         &[
             "encode",
             "--checkpoint",
@@ -509,12 +516,12 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
         ],
         inputs,
     );
-    refused(&["export", "--checkpoint", &ckpt, "--out", &ckpt], inputs);
-    refused(
+    refused_keeping_model(&["export", "--checkpoint", &ckpt, "--out", &ckpt], inputs);
+    refused_keeping_model(
         &["sample", "--checkpoint", &ckpt, "--n", "4", "--out", &ckpt],
         inputs,
     );
-    refused(
+    refused_keeping_model(
         &[
             "interpolate",
             "--checkpoint",
@@ -531,7 +538,7 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
     let other = d("other.safetensors");
     std::fs::copy(&ckpt, &other).unwrap();
     let kind = "a realnvp training file";
-    refused(
+    refused_keeping_model(
         &[
             "encode",
             "--checkpoint",
@@ -543,10 +550,10 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
         ],
         kind,
     );
-    refused(&["export", "--checkpoint", &ckpt, "--out", &other], kind);
+    refused_keeping_model(&["export", "--checkpoint", &ckpt, "--out", &other], kind);
     let notes = d("notes.safetensors");
     std::fs::write(&notes, "not a model").unwrap();
-    refused(
+    refused_keeping_model(
         &[
             "encode",
             "--checkpoint",
@@ -565,7 +572,7 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
     for _ in 0..2 {
         ok(&["encode", "--checkpoint", &ckpt, "--count", "2", "--out", &z]);
     }
-    refused(
+    refused_keeping_model(
         &[
             "decode",
             "--checkpoint",
@@ -626,19 +633,13 @@ fn values_out_of_range_are_refused_with_the_range() {
     let run = d("run");
     train_tiny(&run, 1);
     let ckpt = d("run/checkpoint.safetensors");
-    let refused = |args: &[&str], why: &str| {
-        let out = realnvp(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && err.contains(why),
-            "{args:?}: {err}"
-        );
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("null"));
+    let refused_without_null = |args: &[&str], why: &str| {
+        assert!(!refused(args, why).contains("null"), "no null as a result");
     };
     let png = d("s.png");
     for t in ["nan", "inf", "-1", "1e30"] {
         let range = "the temperature must be from 0 to 10";
-        refused(
+        refused_without_null(
             &[
                 "sample",
                 "--checkpoint",
@@ -650,7 +651,7 @@ fn values_out_of_range_are_refused_with_the_range() {
             ],
             range,
         );
-        refused(
+        refused_without_null(
             &[
                 "interpolate",
                 "--checkpoint",
@@ -662,7 +663,7 @@ fn values_out_of_range_are_refused_with_the_range() {
             ],
             range,
         );
-        refused(
+        refused_without_null(
             &[
                 "train",
                 "--preset",
@@ -675,11 +676,11 @@ fn values_out_of_range_are_refused_with_the_range() {
             range,
         );
     }
-    refused(
+    refused_without_null(
         &["eval", "--checkpoint", &ckpt, "--batch", "0"],
         "at least 1",
     );
-    refused(
+    refused_without_null(
         &["score", "--checkpoint", &ckpt, "--batch", "0"],
         "at least 1",
     );
@@ -691,7 +692,7 @@ fn values_out_of_range_are_refused_with_the_range() {
     let dim = latents.tensors["z"].shape[1];
     latents.tensors.get_mut("z").unwrap().data[dim + 5] = f32::NAN;
     realnvp::checkpoint::save(Path::new(&z), &latents).unwrap();
-    refused(
+    refused_without_null(
         &[
             "decode",
             "--checkpoint",
@@ -713,7 +714,7 @@ fn values_out_of_range_are_refused_with_the_range() {
     }
     let huge = d("huge.safetensors");
     realnvp::checkpoint::save(Path::new(&huge), &model).unwrap();
-    refused(&["eval", "--checkpoint", &huge], "not a usable model");
+    refused_without_null(&["eval", "--checkpoint", &huge], "not a usable model");
 }
 
 #[test]

@@ -31,6 +31,14 @@ impl Pending {
         self.answer = Some(rx);
     }
 
+    /// A save dialog for a PNG, suggesting `name`.
+    pub fn save_png(&mut self, ctx: &egui::Context, name: &str) {
+        let dialog = rfd::FileDialog::new()
+            .add_filter("PNG", &["png"])
+            .set_file_name(name);
+        self.open(ctx, dialog, rfd::FileDialog::save_file);
+    }
+
     pub fn is_open(&self) -> bool {
         self.answer.is_some()
     }

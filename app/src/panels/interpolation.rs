@@ -67,13 +67,7 @@ impl Interpolate {
                 ui.add(egui::Slider::new(&mut self.at.phi2, 0.0..=FRAC_PI_2).text("φ'"));
                 ui.add(egui::Slider::new(&mut self.at.side, 3..=12).text("grid"));
                 if ui.button("Export PNG…").clicked() {
-                    self.export.open(
-                        ui.ctx(),
-                        rfd::FileDialog::new()
-                            .add_filter("PNG", &["png"])
-                            .set_file_name("interpolation.png"),
-                        rfd::FileDialog::save_file,
-                    );
+                    self.export.save_png(ui.ctx(), "interpolation.png");
                 }
             });
             pad(ui, &mut self.at.phi, &mut self.at.phi2);

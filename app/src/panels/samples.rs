@@ -40,13 +40,7 @@ impl Samples {
             }
             ui.label(format!("seed {}", self.grid.seed));
             if ui.button("Export PNG…").clicked() {
-                self.export.open(
-                    ui.ctx(),
-                    rfd::FileDialog::new()
-                        .add_filter("PNG", &["png"])
-                        .set_file_name("samples.png"),
-                    rfd::FileDialog::save_file,
-                );
+                self.export.save_png(ui.ctx(), "samples.png");
             }
         });
         if let Some(path) = self.export.chosen() {
