@@ -9,6 +9,7 @@ mod model {
     mod invertibility;
     mod jacobian;
     mod memory;
+    mod profile;
     mod steady_state;
     mod training;
     mod twin;

@@ -15,6 +15,7 @@ mod ops {
     mod matmul;
     mod normal;
     mod rng;
+    mod roof;
     mod runtime;
     mod split;
     mod squeeze;

@@ -1,5 +1,7 @@
-//! `realnvp bench`: a preset's training step time, images/s, time to sample a batch, and
-//! the GPU memory our buffers take, as JSON lines naming the adapter.
+//! `realnvp bench`: a preset's training step time, images/s, time to sample a batch, one
+//! image's inverse pass (the app's slider-to-image work), and the GPU memory our
+//! buffers take, as JSON lines naming the adapter. `--profile` adds the GPU time of
+//! every op kind in a training step and a sampling pass.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,6 +14,8 @@ use crate::model::plan::{Memory, Plan};
 use crate::model::state::ModelState;
 use crate::ops::adam::AdamConfig;
 use crate::runtime::Gpu;
+use crate::runtime::profile::{DispatchTime, by_kind};
+use crate::runtime::timer::Clock;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -50,6 +54,15 @@ pub fn run(
         sample_times.push(t.elapsed().as_secs_f64());
     }
     let step = median(step_times);
+    let one_image = Plan::inference(&state, 1)?;
+    let z = one_image.prior_latents(0, 1);
+    one_image.decode_latents(&z)?;
+    let mut one_image_times = Vec::new();
+    for _ in 0..steps {
+        let t = Instant::now();
+        one_image.decode_latents(&z)?;
+        one_image_times.push(t.elapsed().as_secs_f64());
+    }
     let lines = vec![
         json!({
             "bench": "train_step", "config": config, "memory": format!("{memory:?}"),
@@ -62,6 +75,10 @@ pub fn run(
             "adapter": adapter,
         }),
         json!({
+            "bench": "one_image_inverse", "median_seconds": median(one_image_times),
+            "adapter": adapter,
+        }),
+        json!({
             "bench": "gpu_memory", "memory": format!("{memory:?}"),
             "bytes_in_buffers": gpu.pool_stats().bytes_created - before,
             "parameters": state.layout.param_count(), "adapter": adapter,
@@ -71,4 +88,75 @@ pub fn run(
         println!("{l}");
     }
     Ok(lines)
+}
+
+/// One profiled training step and one profiled sampling pass of `config` (after a
+/// warm-up step): JSON lines per op kind on stdout, a table of each on stderr.
+pub fn profile(
+    gpu: Arc<Gpu>,
+    config: ModelConfig,
+    memory: Memory,
+) -> Result<Vec<serde_json::Value>> {
+    let adapter = crate::runtime::adapter::describe(&gpu.info);
+    let state = ModelState::new(gpu.clone(), config.clone(), 0)?;
+    let plan = Plan::new(&state, config.batch, memory, &AdamConfig::default())?;
+    let pixels: Vec<f32> = (0..config.batch * config.dim())
+        .map(|i| ((i * 37) % 256) as f32)
+        .collect();
+    plan.train_step(&pixels)?;
+    let step = plan.profile_train_step(&pixels)?;
+    plan.set_latents(
+        &plan.latent_layout.to_tensors(
+            plan.prior_latents(0, config.batch)
+                .iter()
+                .map(|v| v.as_slice()),
+        ),
+    )?;
+    let sample = plan.profile_decode()?;
+    let mut lines = Vec::new();
+    for (pass, (times, clock)) in [("train_step", step), ("sample", sample)] {
+        lines.extend(report(pass, &times, clock, &adapter));
+    }
+    Ok(lines)
+}
+
+/// Prints and returns one JSON line per op kind of `pass`, and the table on stderr.
+fn report(
+    pass: &str,
+    times: &[DispatchTime],
+    clock: Clock,
+    adapter: &str,
+) -> Vec<serde_json::Value> {
+    let total: f64 = times.iter().map(|t| t.seconds).sum();
+    let rows = by_kind(times);
+    eprintln!(
+        "\n{pass}: {} dispatches, {:.3} s of GPU time ({}) on {adapter}",
+        times.len(),
+        total,
+        clock.name()
+    );
+    eprintln!(
+        "{:<24} {:>10} {:>10} {:>7} {:>10}",
+        "op kind", "dispatches", "ms", "share", "GB/s bound"
+    );
+    let mut lines = Vec::new();
+    for r in &rows {
+        let gbs = r.bytes_bound as f64 / r.seconds.max(f64::MIN_POSITIVE) * 1e-9;
+        eprintln!(
+            "{:<24} {:>10} {:>10.1} {:>6.1}% {:>10.2}",
+            r.kind,
+            r.dispatches,
+            r.seconds * 1e3,
+            100.0 * r.seconds / total,
+            gbs
+        );
+        let line = json!({
+            "bench": "profile", "pass": pass, "kind": r.kind, "dispatches": r.dispatches,
+            "ms": r.seconds * 1e3, "share": r.seconds / total, "bytes_bound": r.bytes_bound,
+            "clock": clock.name(), "adapter": adapter,
+        });
+        println!("{line}");
+        lines.push(line);
+    }
+    lines
 }

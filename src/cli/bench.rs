@@ -17,6 +17,10 @@ pub struct BenchArgs {
     /// Timed training steps and samplings (after a warm-up).
     #[arg(long, default_value_t = 3)]
     steps: usize,
+    /// Also time every dispatch of one training step and one sampling pass, alone, and
+    /// print the GPU time per op kind (JSON lines on stdout, a table on stderr).
+    #[arg(long)]
+    profile: bool,
     /// How the backward gets layer inputs.
     #[arg(long, value_enum, default_value = "recompute")]
     memory: MemoryArg,
@@ -30,8 +34,8 @@ enum MemoryArg {
 
 #[derive(Subcommand)]
 enum BenchWhat {
-    /// conv2d forward / grad input / grad weight GFLOP/s at the mnist preset's shapes,
-    /// and the best WGSL matmul as the ceiling.
+    /// The fma roof, then conv2d forward / grad input / grad weight GFLOP/s at the mnist preset's shapes,
+    /// and matmul, each as a fraction of the adapter's measured fma roof.
     Kernels {
         /// Also time the kernel family not chosen for this adapter.
         #[arg(long)]
@@ -60,12 +64,13 @@ pub fn run(args: BenchArgs, adapter: Option<&str>) -> anyhow::Result<()> {
                 MemoryArg::Recompute => Memory::Recompute,
                 MemoryArg::Store => Memory::Store,
             };
-            bench::model::run(
-                gpu,
-                ModelConfig::preset(&args.preset)?,
-                memory,
-                args.steps.max(1),
-            )?;
+            let config = ModelConfig::preset(&args.preset)?;
+            // The profile goes second so that the plain run's memory figure counts
+            // every buffer it creates (the pool would lend it the profile's).
+            bench::model::run(gpu.clone(), config.clone(), memory, args.steps.max(1))?;
+            if args.profile {
+                bench::model::profile(gpu, config, memory)?;
+            }
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod logit;
 pub mod matmul;
 pub mod normal;
+pub mod roof;
 pub mod split;
 pub mod squeeze;
 pub mod weight_norm;

@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 use crate::ops::adam::{self, AdamConfig, OptimState};
 use crate::ops::batch_norm::Statistics;
 use crate::ops::{GradMode, Op, fill, logit, normal, rng, weight_norm};
+use crate::runtime::profile::{self, DispatchTime};
+use crate::runtime::timer::Clock;
 use crate::runtime::{Gpu, Tensor, VIEW_ALIGN};
 
 /// The Philox stream of the training noise; parameter initialisation uses streams
@@ -397,20 +399,47 @@ impl Plan {
         let t = self.training_ops()?;
         let all = self.record(
             &[(&self.pixels, pixels)],
-            &[
-                &self.zero_stats,
-                &t.zero_grads,
-                &t.noise,
-                &self.preprocess,
-                &self.weights,
-                &t.forward,
-                &self.prior,
-                &t.backward,
-                &t.optimizer,
-            ],
+            &self.train_step_groups()?,
             &[&self.stats, &t.optimizer_state],
         )?;
         Ok((self.rows.unpack(&all[0]), OptimState::from_words(&all[1])?))
+    }
+
+    /// The op groups of [`Plan::train_step`], in order.
+    fn train_step_groups(&self) -> Result<[&[Op]; 9]> {
+        let t = self.training_ops()?;
+        Ok([
+            &self.zero_stats,
+            &t.zero_grads,
+            &t.noise,
+            &self.preprocess,
+            &self.weights,
+            &t.forward,
+            &self.prior,
+            &t.backward,
+            &t.optimizer,
+        ])
+    }
+
+    /// A training step (it does update the model) with every dispatch timed alone
+    /// (`realnvp bench --profile`).
+    pub fn profile_train_step(&self, pixels: &[f32]) -> Result<(Vec<DispatchTime>, Clock)> {
+        self.gpu.write(&self.pixels, pixels)?;
+        self.profile_groups(&self.train_step_groups()?)
+    }
+
+    /// [`Plan::decode`] with every dispatch timed alone.
+    pub fn profile_decode(&self) -> Result<(Vec<DispatchTime>, Clock)> {
+        self.profile_groups(&[&self.weights, &self.inverse_eval])
+    }
+
+    fn profile_groups(&self, groups: &[&[Op]]) -> Result<(Vec<DispatchTime>, Clock)> {
+        let dispatches: Vec<_> = groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .flat_map(|op| op.dispatches())
+            .collect();
+        profile::profile(&self.gpu, &dispatches)
     }
 
     /// Forward and backward only (no update), leaving the gradients in the model's

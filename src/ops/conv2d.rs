@@ -124,9 +124,11 @@ fn entry(
     }
 }
 
-/// The implicit-GEMM dispatch: `out = conv(inp)` with weight read through strides.
+/// The implicit-GEMM dispatch: `out = conv(inp)` with weight read through strides,
+/// filed under `kind` in profiles.
 #[allow(clippy::too_many_arguments)]
 fn gemm(
+    kind: &'static str,
     gpu: &Gpu,
     family: KernelFamily,
     s: ConvShape,
@@ -171,6 +173,7 @@ fn gemm(
         ],
         workgroups,
     )
+    .map(|d| d.with_kind(kind))
 }
 
 /// y = conv(x, weight) + bias, with the adapter's kernel family.
@@ -208,7 +211,15 @@ pub fn forward_with(
         ..Default::default()
     };
     Ok(Op::new(vec![gemm(
-        gpu, family, s, params, x, weight, bias, y,
+        "conv2d forward",
+        gpu,
+        family,
+        s,
+        params,
+        x,
+        weight,
+        bias,
+        y,
     )?]))
 }
 
@@ -294,7 +305,17 @@ pub fn backward_with(
             cout: s.cin,
             ..s
         };
-        dispatches.push(gemm(gpu, family, ts, params, dy, weight, None, dx)?);
+        dispatches.push(gemm(
+            "conv2d grad input",
+            gpu,
+            family,
+            ts,
+            params,
+            dy,
+            weight,
+            None,
+            dx,
+        )?);
     }
     dispatches.extend(weight_grad(gpu, family, s, base, x, dy, grads.dweight)?);
     if let Some(db) = grads.dbias {
@@ -302,13 +323,16 @@ pub fn backward_with(
             cout: s.cout as u32,
             ..base
         };
-        dispatches.push(gpu.dispatch(
-            &SHADER,
-            "bias_grad",
-            &params,
-            &[Bind::read(5, dy), Bind::write(8, db)],
-            [s.cout as u32, 1, 1],
-        )?);
+        dispatches.push(
+            gpu.dispatch(
+                &SHADER,
+                "bias_grad",
+                &params,
+                &[Bind::read(5, dy), Bind::write(8, db)],
+                [s.cout as u32, 1, 1],
+            )?
+            .with_kind("conv2d grad bias"),
+        );
     }
     Ok(Op::new(dispatches))
 }
@@ -360,23 +384,27 @@ fn weight_grad(
         ["wgrad_direct_k3", "wgrad_direct_k1"],
         ["wgrad_tiled_k3", "wgrad_tiled_k1"],
     );
-    let partials = gpu.dispatch(
-        &SHADER,
-        name,
-        &params,
-        &[
-            Bind::read(1, x),
-            Bind::read(5, dy),
-            Bind::write(6, &partial),
-        ],
-        workgroups,
-    )?;
-    let reduce = gpu.dispatch(
-        &SHADER,
-        "wgrad_reduce",
-        &params,
-        &[Bind::write(6, &partial), Bind::write(7, dweight)],
-        grid(per_chunk, WG),
-    )?;
+    let partials = gpu
+        .dispatch(
+            &SHADER,
+            name,
+            &params,
+            &[
+                Bind::read(1, x),
+                Bind::read(5, dy),
+                Bind::write(6, &partial),
+            ],
+            workgroups,
+        )?
+        .with_kind("conv2d grad weight");
+    let reduce = gpu
+        .dispatch(
+            &SHADER,
+            "wgrad_reduce",
+            &params,
+            &[Bind::write(6, &partial), Bind::write(7, dweight)],
+            grid(per_chunk, WG),
+        )?
+        .with_kind("conv2d grad weight");
     Ok(vec![partials, reduce])
 }

@@ -20,6 +20,7 @@ pub mod matmul;
 pub mod normal;
 mod per_sample;
 pub mod rng;
+pub mod roof;
 pub mod split;
 pub mod squeeze;
 pub mod weight_norm;
@@ -39,6 +40,10 @@ impl Op {
 
     pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
         self.dispatches.iter().for_each(|d| d.encode(pass));
+    }
+
+    pub fn dispatches(&self) -> &[Dispatch] {
+        &self.dispatches
     }
 }
 

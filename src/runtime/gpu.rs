@@ -360,6 +360,7 @@ impl Gpu {
             bind_group,
             workgroups,
             binds.iter().filter_map(|b| b.tensor().cloned()).collect(),
+            (shader.name, entry),
         ))
     }
 

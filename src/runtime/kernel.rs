@@ -120,7 +120,11 @@ pub struct Dispatch {
     pipeline: Arc<wgpu::ComputePipeline>,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
-    _tensors: Vec<Tensor>,
+    tensors: Vec<Tensor>,
+    /// What the profile files this dispatch's time under: the shader file's name unless
+    /// the op says more (conv2d tells forward from grad input, which share an entry).
+    pub kind: &'static str,
+    pub entry: &'static str,
 }
 
 impl Dispatch {
@@ -129,13 +133,27 @@ impl Dispatch {
         bind_group: wgpu::BindGroup,
         workgroups: [u32; 3],
         tensors: Vec<Tensor>,
+        (kind, entry): (&'static str, &'static str),
     ) -> Self {
         Dispatch {
             pipeline,
             bind_group,
             workgroups,
-            _tensors: tensors,
+            tensors,
+            kind,
+            entry,
         }
+    }
+
+    /// The same dispatch filed under `kind` in profiles.
+    pub fn with_kind(self, kind: &'static str) -> Self {
+        Dispatch { kind, ..self }
+    }
+
+    /// Bytes of the buffers it binds: what it moves if it touches each once (a kernel
+    /// that re-reads an input moves more).
+    pub fn bytes_bound(&self) -> u64 {
+        self.tensors.iter().map(|t| t.bytes()).sum()
     }
 
     pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {

@@ -5,6 +5,7 @@ pub mod adapter;
 mod gpu;
 mod kernel;
 mod pool;
+pub mod profile;
 mod tensor;
 pub mod timer;
 
