@@ -131,6 +131,72 @@ fn direct_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 }
 
 // ---------------------------------------------------------------------------------
+// Broadcast: the workgroup's z index picks a block of `nc` output channels, so every
+// weight index is the same for all invocations of a workgroup (uniform: a CPU adapter
+// loads it once and broadcasts it); each invocation computes those channels at one
+// pixel (pixels flattened over n, h, w), one input load per `nc` FMAs.
+
+const BROADCAST_MAX_CH: u32 = 16u;
+
+fn broadcast(k: u32, nc: u32, q_id: u32, oblock: u32) {
+    let hw = p.height * p.width;
+    // No early return: divergent control flow before the loops would make the CPU
+    // adapter treat the weight loads as per-invocation (gathers). Surplus invocations
+    // compute the last pixel and skip the store.
+    let valid = q_id < p.batch * hw;
+    let q = min(q_id, p.batch * hw - 1u);
+    let n = q / hw;
+    let h = i32((q % hw) / p.width);
+    let w = i32(q % p.width);
+    let o0 = oblock * nc;
+    let pad = i32(k / 2u);
+    let kk = k * k;
+    var acc: array<f32, BROADCAST_MAX_CH>;
+    for (var c = 0u; c < nc; c++) {
+        acc[c] = select(0.0, bias[min(o0 + c, p.cout - 1u)], p.use_bias == 1u);
+    }
+    for (var i = 0u; i < p.cin; i++) {
+        let plane = (n * p.cin + i) * hw;
+        for (var tap = 0u; tap < kk; tap++) {
+            let hin = h + i32(tap / k) - pad;
+            let win = w + i32(tap % k) - pad;
+            let inside = hin >= 0 && hin < i32(p.height) && win >= 0 && win < i32(p.width);
+            let at = plane + u32(clamp(hin, 0, i32(p.height) - 1)) * p.width + u32(clamp(win, 0, i32(p.width) - 1));
+            let xv = select(0.0, inp[at], inside);
+            for (var c = 0u; c < nc; c++) {
+                acc[c] = fma(weight_at(min(o0 + c, p.cout - 1u), i, tap, kk), xv, acc[c]);
+            }
+        }
+    }
+    for (var c = 0u; c < nc; c++) {
+        let o = o0 + c;
+        if (valid && o < p.cout) {
+            store_out((n * p.cout + o) * hw + q % hw, acc[c]);
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn broadcast8_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    broadcast(3u, 8u, flat_id(gid, nwg), wg.z);
+}
+
+@compute @workgroup_size(WG)
+fn broadcast8_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    broadcast(1u, 8u, flat_id(gid, nwg), wg.z);
+}
+
+@compute @workgroup_size(WG)
+fn broadcast16_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    broadcast(3u, 16u, flat_id(gid, nwg), wg.z);
+}
+
+@compute @workgroup_size(WG)
+fn broadcast16_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    broadcast(1u, 16u, flat_id(gid, nwg), wg.z);
+}
+
+// ---------------------------------------------------------------------------------
 // Tiled: a workgroup of 64 computes a 32-channel x 64-pixel tile (pixels flattened over
 // n, h, w), 4 x 8 per invocation, staging 16-deep slices of the weight and of the
 // implicit im2col matrix through workgroup memory.

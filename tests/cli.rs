@@ -4,11 +4,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary with the adapter's kernel family forced: tuning by timing could pick
+/// different variants in two processes of one test, whose results must agree exactly.
+fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_realnvp"));
+    c.env(realnvp::runtime::KERNELS_ENV, "direct");
+    c
+}
+
 fn realnvp(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_realnvp"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
+    let out = command().args(args).output().expect("the binary runs");
     eprintln!(
         "$ realnvp {}\n{}{}",
         args.join(" "),
@@ -450,7 +455,7 @@ fn learning_rates_that_cannot_train_are_refused() {
 fn sigterm_saves_a_checkpoint_like_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let child = Command::new(env!("CARGO_BIN_EXE_realnvp"))
+    let child = command()
         .args([
             "train",
             "--preset",

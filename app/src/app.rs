@@ -15,6 +15,7 @@ use crate::panels::samples::Samples;
 use crate::panels::training::Training;
 use crate::panels::your_image::YourImage;
 use crate::worker::Worker;
+use realnvp::runtime::tuning::Tuning;
 
 /// Where the weights-only mnist model shipped with the app goes (not trained yet: the
 /// app says no model is open when the file is missing).
@@ -89,13 +90,23 @@ pub struct App {
 }
 
 impl App {
-    /// The app on eframe's device, opening `source` in the background.
-    pub fn new(cc: &eframe::CreationContext<'_>, source: ModelSource) -> anyhow::Result<App> {
+    /// The app on eframe's device, opening `source` in the background. With
+    /// `tune_kernels`, kernel variants are chosen per shape by measurement and cached on
+    /// disk, as the CLI does ([`Gpu::tune_kernels`]); tests leave it off so that every
+    /// run uses the same kernels.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        source: ModelSource,
+        tune_kernels: bool,
+    ) -> anyhow::Result<App> {
         let render = cc
             .wgpu_render_state
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("the app needs eframe's wgpu renderer"))?;
         let (gpu, errors) = device::compute(render);
+        if tune_kernels {
+            gpu.tune_kernels(Tuning::default_path(&gpu.info));
+        }
         let worker = Worker::start(
             gpu.clone(),
             source,

@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         "realnvp",
         options,
         Box::new(move |cc| {
-            let mut app = App::new(cc, source)?;
+            let mut app = App::new(cc, source, true)?;
             app.demo = args.demo;
             if let Some(image) = args.image {
                 app.show_image(image);

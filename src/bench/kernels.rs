@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::Result;
-use crate::ops::conv2d::{self, ConvGrads, ConvShape};
+use crate::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
 use crate::ops::{GradMode, Op, matmul, roof};
 use crate::runtime::timer::{Clock, time_pass};
 use crate::runtime::{Gpu, KernelFamily, Tensor};
@@ -55,7 +55,7 @@ pub fn fma_roof(gpu: &Gpu, reps: u32) -> Result<(f64, Clock)> {
 }
 
 /// Prints one JSON line per figure; returns the lines too.
-pub fn run(gpu: &Gpu, families: &[KernelFamily], reps: u32) -> Result<Vec<serde_json::Value>> {
+pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
     let adapter = crate::runtime::adapter::describe(&gpu.info);
     let mut lines = Vec::new();
     let mut emit = |v: serde_json::Value| {
@@ -93,65 +93,51 @@ pub fn run(gpu: &Gpu, families: &[KernelFamily], reps: u32) -> Result<Vec<serde_
         let dx = gpu.empty([s.n, s.cin, s.h, s.w])?;
         let dw = gpu.zeros([s.cout, s.cin, s.k, s.k])?;
         let db = gpu.zeros([s.cout])?;
-        for &family in families {
-            let forward = conv2d::forward_with(gpu, family, &x, &w, Some(&bias), &y)?;
-            let grad_input = conv2d::backward_with(
-                gpu,
-                family,
-                &x,
-                &w,
-                &dy,
-                ConvGrads {
-                    dx: Some((&dx, GradMode::Write)),
-                    dweight: &dw,
-                    dbias: None,
-                },
-            )?;
-            let grad_weight = conv2d::backward_with(
-                gpu,
-                family,
-                &x,
-                &w,
-                &dy,
-                ConvGrads {
-                    dx: None,
-                    dweight: &dw,
-                    dbias: Some(&db),
-                },
-            )?;
-            // grad_input also computes dW; its own time is the difference.
-            let (t_fwd, clock) = time_op(gpu, &forward, reps)?;
-            let (t_both, _) = time_op(gpu, &grad_input, reps)?;
-            let (t_wgrad, _) = time_op(gpu, &grad_weight, reps)?;
-            let t_dx = (t_both - t_wgrad).max(f64::MIN_POSITIVE);
-            let gflops = |t: f64| s.flops() / t * 1e-9;
-            for (kernel, t) in [
-                ("forward", t_fwd),
-                ("grad_input", t_dx),
-                ("grad_weight_and_bias", t_wgrad),
-            ] {
-                emit(json!({
-                    "bench": "conv2d", "kernel": kernel, "family": format!("{family:?}"),
-                    "n": s.n, "cin": s.cin, "cout": s.cout, "h": s.h, "w": s.w, "k": s.k,
-                    "ms": t * 1e3, "gflops": gflops(t), "fraction_of_roof": gflops(t) / roof,
-                    "clock": clock.name(), "adapter": adapter,
-                }));
-            }
+        let mut emit_conv = |kernel: &str, variant: String, (t, clock): (f64, Clock)| {
+            let gflops = s.flops() / t * 1e-9;
             emit(json!({
-                "bench": "conv2d_summary", "family": format!("{family:?}"), "h": s.h, "w": s.w,
-                "backward_over_forward_time": t_both / t_fwd,
-                "adapter": adapter,
+                "bench": "conv2d", "kernel": kernel, "variant": variant,
+                "n": s.n, "cin": s.cin, "cout": s.cout, "h": s.h, "w": s.w, "k": s.k,
+                "ms": t * 1e3, "gflops": gflops, "fraction_of_roof": gflops / roof,
+                "clock": clock.name(), "adapter": adapter,
             }));
+        };
+        for gemm in Gemm::ALL {
+            let kernels = ConvKernels {
+                forward: gemm,
+                ..ConvKernels::family(gpu.kernels)
+            };
+            let forward = conv2d::forward_with(gpu, kernels, &x, &w, Some(&bias), &y)?;
+            emit_conv(
+                "forward",
+                format!("{gemm:?}"),
+                time_op(gpu, &forward, reps)?,
+            );
+            let grad_input =
+                conv2d::grad_input_with(gpu, gemm, &x, &w, &dy, (&dx, GradMode::Write))?;
+            emit_conv(
+                "grad_input",
+                format!("{gemm:?}"),
+                time_op(gpu, &grad_input, reps)?,
+            );
+        }
+        for family in [KernelFamily::Direct, KernelFamily::Tiled] {
+            let grads = ConvGrads {
+                dx: None,
+                dweight: &dw,
+                dbias: Some(&db),
+            };
+            let kernels = ConvKernels {
+                grad_weight: family,
+                ..ConvKernels::family(gpu.kernels)
+            };
+            let grad_weight = conv2d::backward_with(gpu, kernels, &x, &w, &dy, grads)?;
+            emit_conv(
+                "grad_weight_and_bias",
+                format!("{family:?}"),
+                time_op(gpu, &grad_weight, reps)?,
+            );
         }
     }
     Ok(lines)
-}
-
-/// The families to bench: the adapter's own, or both.
-pub fn families(gpu: &Gpu, both: bool) -> Vec<KernelFamily> {
-    if both {
-        vec![KernelFamily::Direct, KernelFamily::Tiled]
-    } else {
-        vec![gpu.kernels]
-    }
 }

@@ -31,12 +31,17 @@ pub fn run(
 ) -> Result<Vec<serde_json::Value>> {
     let adapter = crate::runtime::adapter::describe(&gpu.info);
     let before = gpu.pool_stats().bytes_created;
+    let start = Instant::now();
     let state = ModelState::new(gpu.clone(), config.clone(), 0)?;
+    // Building the plan compiles pipelines and, the first time on an adapter, tunes
+    // the conv kernels of each shape.
     let plan = Plan::new(&state, config.batch, memory, &AdamConfig::default())?;
     let pixels: Vec<f32> = (0..config.batch * config.dim())
         .map(|i| ((i * 37) % 256) as f32)
         .collect();
+    let built = start.elapsed().as_secs_f64();
     plan.train_step(&pixels)?;
+    let first_step = start.elapsed().as_secs_f64();
     let (buffers, pipelines) = (gpu.pool_stats(), gpu.pipelines_compiled());
     let mut step_times = Vec::new();
     for _ in 0..steps {
@@ -67,6 +72,8 @@ pub fn run(
         json!({
             "bench": "train_step", "config": config, "memory": format!("{memory:?}"),
             "median_step_seconds": step, "images_per_second": config.batch as f64 / step,
+            "plan_built_after_seconds": built, "first_step_done_after_seconds": first_step,
+            "kernel_choices": kernel_choices(&gpu),
             "steps_timed": steps, "buffers_created_in_timed_steps": allocated_in_steps,
             "pipelines_compiled_in_timed_steps": compiled_in_steps, "adapter": adapter,
         }),
@@ -88,6 +95,14 @@ pub fn run(
         println!("{l}");
     }
     Ok(lines)
+}
+
+/// Where the conv kernels come from: the tuned choices per shape, or the family.
+fn kernel_choices(gpu: &Gpu) -> serde_json::Value {
+    match gpu.tuning() {
+        Some(t) => json!(t.choices()),
+        None => json!(format!("{:?} (not tuned)", gpu.kernels)),
+    }
 }
 
 /// One profiled training step and one profiled sampling pass of `config` (after a

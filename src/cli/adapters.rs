@@ -1,6 +1,7 @@
 //! `realnvp adapters`: what wgpu sees, and which one would be used.
 
-use crate::runtime::{KernelFamily, adapter};
+use crate::runtime::tuning::Tuning;
+use crate::runtime::{KERNELS_ENV, KernelFamily, adapter};
 
 pub fn run(wanted: Option<&str>) -> anyhow::Result<()> {
     let instance = adapter::instance();
@@ -26,13 +27,35 @@ pub fn run(wanted: Option<&str>) -> anyhow::Result<()> {
         );
     }
     match chosen {
-        Some(_) => println!(
-            "(* = used; override with --adapter NAME or ${})",
-            adapter::ADAPTER_ENV
-        ),
+        Some(info) => {
+            println!(
+                "(* = used; override with --adapter NAME or ${})",
+                adapter::ADAPTER_ENV
+            );
+            kernel_choices(&info);
+        }
         None => {
             adapter::choose(&instance, wanted)?;
         }
     }
     Ok(())
+}
+
+/// The conv kernels the used adapter gets: forced by the environment, or tuned per
+/// shape (the cached choices so far).
+fn kernel_choices(info: &wgpu::AdapterInfo) {
+    if let Some(family) = KernelFamily::forced() {
+        println!("conv kernels: {family:?} (forced by ${KERNELS_ENV})");
+        return;
+    }
+    let path = Tuning::default_path(info);
+    let choices = Tuning::open(info, path.clone()).choices();
+    let place = path.map_or("memory only".into(), |p| p.display().to_string());
+    println!(
+        "conv kernels: tuned per shape on first use ({} cached in {place})",
+        choices.len()
+    );
+    for (shape, choice) in choices {
+        println!("  {shape}: {choice}");
+    }
 }

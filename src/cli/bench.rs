@@ -5,7 +5,6 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::bench;
 use crate::model::ModelConfig;
 use crate::model::plan::Memory;
-use crate::runtime::Gpu;
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -34,12 +33,9 @@ enum MemoryArg {
 
 #[derive(Subcommand)]
 enum BenchWhat {
-    /// The fma roof, then conv2d forward / grad input / grad weight GFLOP/s at the mnist preset's shapes,
-    /// and matmul, each as a fraction of the adapter's measured fma roof.
+    /// The fma roof, then matmul and every conv2d variant's forward / grad input / grad
+    /// weight GFLOP/s at the mnist preset's shapes, each as a fraction of the roof.
     Kernels {
-        /// Also time the kernel family not chosen for this adapter.
-        #[arg(long)]
-        both_families: bool,
         /// Timed repetitions per figure (after one untimed run).
         #[arg(long, default_value_t = 3)]
         reps: u32,
@@ -47,17 +43,10 @@ enum BenchWhat {
 }
 
 pub fn run(args: BenchArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let gpu = Gpu::new(adapter)?;
+    let gpu = super::common::gpu(adapter)?;
     match args.what {
-        Some(BenchWhat::Kernels {
-            both_families,
-            reps,
-        }) => {
-            bench::kernels::run(
-                &gpu,
-                &bench::kernels::families(&gpu, both_families),
-                reps.max(1),
-            )?;
+        Some(BenchWhat::Kernels { reps }) => {
+            bench::kernels::run(&gpu, reps.max(1))?;
         }
         None => {
             let memory = match args.memory {

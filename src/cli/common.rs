@@ -2,15 +2,25 @@
 //! data shaped for a model, choosing the images a command reads, the noise flag.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::Gpu;
 use crate::data::{self, DataSplit, Dataset, folder};
 use crate::model::{Model, ModelConfig};
+use crate::runtime::tuning::Tuning;
+
+/// The chosen adapter, with conv kernels tuned per shape and cached in the user's cache
+/// directory (unless `REALNVP_KERNELS` forces a family).
+pub fn gpu(adapter: Option<&str>) -> crate::Result<Arc<Gpu>> {
+    let gpu = Gpu::new(adapter)?;
+    gpu.tune_kernels(Tuning::default_path(&gpu.info));
+    Ok(gpu)
+}
 
 /// A checkpoint or weights-only file on the chosen adapter, with an inference plan of
 /// `batch` (the config's batch if None).
 pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow::Result<Model> {
-    Ok(Model::open(Gpu::new(adapter)?, path, batch)?)
+    Ok(Model::open(gpu(adapter)?, path, batch)?)
 }
 
 /// The dataset at `path` (the bundled MNIST subset when None) shaped for `config`,

@@ -9,7 +9,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::common::{at_least_one, learning_rate, load_data, temperature};
-use crate::Gpu;
 use crate::model::ModelConfig;
 use crate::model::state::ModelState;
 use crate::train::{Event, Finish, Position, Settings, Trainer, prepare_new_run};
@@ -79,7 +78,7 @@ pub struct TrainArgs {
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
-    let gpu = Gpu::new(adapter)?;
+    let gpu = super::common::gpu(adapter)?;
     eprintln!("adapter: {}", crate::runtime::adapter::describe(&gpu.info));
     let mut trainer = if args.resume {
         // The run's own dataset unless --data names another (checked by image count).

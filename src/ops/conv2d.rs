@@ -1,9 +1,10 @@
 //! conv2d, stride 1, zero padding K/2, K in {1, 3}, with bias (shaders/conv2d.wgsl):
-//! forward, grad input, grad weight, grad bias, in a register-blocked direct variant
-//! and a workgroup-memory tiled variant (see [`KernelFamily`]).
+//! forward, grad input, grad weight, grad bias,
+//! in several variants ([`Gemm`], [`KernelFamily`]) chosen per shape by `conv2d_tune`.
 
 use bytemuck::{Pod, Zeroable};
 
+use super::conv2d_tune::kernels_for;
 use super::{GradMode, Op, distinct, nchw};
 use crate::error::{Result, shape_err};
 use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
@@ -124,13 +125,102 @@ fn entry(
     }
 }
 
+/// The variants of the implicit GEMM that computes forward and grad input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Gemm {
+    /// 4 channels x 8 columns per invocation, registers only.
+    Direct,
+    /// 32 x 64 tiles through workgroup memory.
+    Tiled,
+    /// One pixel x 8 channels per invocation, the channel block per workgroup (uniform
+    /// weight loads).
+    Broadcast8,
+    /// As `Broadcast8` with 16 channels.
+    Broadcast16,
+}
+
+impl Gemm {
+    pub const ALL: [Gemm; 4] = [
+        Gemm::Direct,
+        Gemm::Tiled,
+        Gemm::Broadcast8,
+        Gemm::Broadcast16,
+    ];
+
+    fn entry(self, k: usize) -> &'static str {
+        let k3 = k == 3;
+        match self {
+            Gemm::Direct => {
+                if k3 {
+                    "direct_k3"
+                } else {
+                    "direct_k1"
+                }
+            }
+            Gemm::Tiled => {
+                if k3 {
+                    "tiled_k3"
+                } else {
+                    "tiled_k1"
+                }
+            }
+            Gemm::Broadcast8 => {
+                if k3 {
+                    "broadcast8_k3"
+                } else {
+                    "broadcast8_k1"
+                }
+            }
+            Gemm::Broadcast16 => {
+                if k3 {
+                    "broadcast16_k3"
+                } else {
+                    "broadcast16_k1"
+                }
+            }
+        }
+    }
+
+    fn broadcast_channels(self) -> Option<usize> {
+        match self {
+            Gemm::Broadcast8 => Some(8),
+            Gemm::Broadcast16 => Some(16),
+            Gemm::Direct | Gemm::Tiled => None,
+        }
+    }
+}
+
+/// The kernels of one convolution: the GEMM variant of its forward and of its grad
+/// input, and the family of its grad weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ConvKernels {
+    pub forward: Gemm,
+    pub grad_input: Gemm,
+    pub grad_weight: KernelFamily,
+}
+
+impl ConvKernels {
+    /// Every product with the kernels of `family`.
+    pub fn family(family: KernelFamily) -> Self {
+        let gemm = match family {
+            KernelFamily::Direct => Gemm::Direct,
+            KernelFamily::Tiled => Gemm::Tiled,
+        };
+        ConvKernels {
+            forward: gemm,
+            grad_input: gemm,
+            grad_weight: family,
+        }
+    }
+}
+
 /// The implicit-GEMM dispatch: `out = conv(inp)` with weight read through strides,
 /// filed under `kind` in profiles.
 #[allow(clippy::too_many_arguments)]
 fn gemm(
     kind: &'static str,
     gpu: &Gpu,
-    family: KernelFamily,
+    variant: Gemm,
     s: ConvShape,
     params: Params,
     inp: &Tensor,
@@ -146,9 +236,13 @@ fn gemm(
         oblocks: oblocks as u32,
         ..params
     };
-    let workgroups = match family {
-        KernelFamily::Direct => grid(oblocks * s.n * s.h * wblocks, WG),
-        KernelFamily::Tiled => [
+    let workgroups = match (variant, variant.broadcast_channels()) {
+        (_, Some(channels)) => {
+            let [x, y, _] = grid(s.n * s.h * s.w, WG);
+            [x, y, out_ch.div_ceil(channels) as u32]
+        }
+        (Gemm::Direct, _) => grid(oblocks * s.n * s.h * wblocks, WG),
+        _ => [
             (s.n * s.h * s.w).div_ceil(TILE_P) as u32,
             out_ch.div_ceil(TILE_O) as u32,
             1,
@@ -156,12 +250,7 @@ fn gemm(
     };
     gpu.dispatch(
         &SHADER,
-        entry(
-            family,
-            s.k,
-            ["direct_k3", "direct_k1"],
-            ["tiled_k3", "tiled_k1"],
-        ),
+        variant.entry(s.k),
         &p,
         &[
             Bind::read(1, inp),
@@ -176,7 +265,7 @@ fn gemm(
     .map(|d| d.with_kind(kind))
 }
 
-/// y = conv(x, weight) + bias, with the adapter's kernel family.
+/// y = conv(x, weight) + bias, with the kernels chosen for this shape (see [`kernels_for`]).
 pub fn forward(
     gpu: &Gpu,
     x: &Tensor,
@@ -184,13 +273,14 @@ pub fn forward(
     bias: Option<&Tensor>,
     y: &Tensor,
 ) -> Result<Op> {
-    forward_with(gpu, gpu.kernels, x, weight, bias, y)
+    let s = conv_shape(OP, x, weight, bias, y)?;
+    forward_with(gpu, kernels_for(gpu, s)?, x, weight, bias, y)
 }
 
-/// [`forward`] with an explicit kernel family (tests and benchmarks use both).
+/// [`forward`] with explicit kernels (tests and benchmarks try each).
 pub fn forward_with(
     gpu: &Gpu,
-    family: KernelFamily,
+    kernels: ConvKernels,
     x: &Tensor,
     weight: &Tensor,
     bias: Option<&Tensor>,
@@ -213,7 +303,7 @@ pub fn forward_with(
     Ok(Op::new(vec![gemm(
         "conv2d forward",
         gpu,
-        family,
+        kernels.forward,
         s,
         params,
         x,
@@ -231,7 +321,7 @@ pub struct ConvGrads<'a> {
     pub dbias: Option<&'a Tensor>,
 }
 
-/// Gradients of [`forward`] given dy, with the adapter's kernel family.
+/// Gradients of [`forward`] given dy, with the kernels chosen for this shape.
 pub fn backward(
     gpu: &Gpu,
     x: &Tensor,
@@ -239,13 +329,14 @@ pub fn backward(
     dy: &Tensor,
     grads: ConvGrads<'_>,
 ) -> Result<Op> {
-    backward_with(gpu, gpu.kernels, x, weight, dy, grads)
+    let s = conv_shape(OP_BACKWARD, x, weight, grads.dbias, dy)?;
+    backward_with(gpu, kernels_for(gpu, s)?, x, weight, dy, grads)
 }
 
-/// [`backward`] with an explicit kernel family.
+/// [`backward`] with explicit kernels.
 pub fn backward_with(
     gpu: &Gpu,
-    family: KernelFamily,
+    kernels: ConvKernels,
     x: &Tensor,
     weight: &Tensor,
     dy: &Tensor,
@@ -281,7 +372,6 @@ pub fn backward_with(
         &[("x", x), ("weight", weight), ("dy", dy)],
     )?;
 
-    let kk = (s.k * s.k) as u32;
     let base = Params {
         batch: s.n as u32,
         height: s.h as u32,
@@ -290,34 +380,25 @@ pub fn backward_with(
     };
     let mut dispatches = Vec::new();
     if let Some((dx, mode)) = grads.dx {
-        // dx = conv(dy) with the kernel transposed over channels and flipped.
-        let params = Params {
-            cin: s.cout as u32,
-            cout: s.cin as u32,
-            o_stride: kk,
-            i_stride: s.cin as u32 * kk,
-            flip: 1,
-            accumulate: mode.flag(),
-            ..base
-        };
-        let ts = ConvShape {
-            cin: s.cout,
-            cout: s.cin,
-            ..s
-        };
-        dispatches.push(gemm(
-            "conv2d grad input",
+        dispatches.push(grad_input_gemm(
             gpu,
-            family,
-            ts,
-            params,
+            kernels.grad_input,
+            s,
             dy,
             weight,
-            None,
             dx,
+            mode,
         )?);
     }
-    dispatches.extend(weight_grad(gpu, family, s, base, x, dy, grads.dweight)?);
+    dispatches.extend(weight_grad(
+        gpu,
+        kernels.grad_weight,
+        s,
+        base,
+        x,
+        dy,
+        grads.dweight,
+    )?);
     if let Some(db) = grads.dbias {
         let params = Params {
             cout: s.cout as u32,
@@ -335,6 +416,73 @@ pub fn backward_with(
         );
     }
     Ok(Op::new(dispatches))
+}
+
+/// The grad input alone, `dx (=|+=) conv(dy)` with the kernel transposed over channels
+/// and flipped, with GEMM variant `variant` (the kernel tuner times it by itself).
+pub fn grad_input_with(
+    gpu: &Gpu,
+    variant: Gemm,
+    x: &Tensor,
+    weight: &Tensor,
+    dy: &Tensor,
+    (dx, mode): (&Tensor, GradMode),
+) -> Result<Op> {
+    let s = conv_shape(OP_BACKWARD, x, weight, None, dy)?;
+    if dx.shape() != x.shape() {
+        return shape_err(
+            OP_BACKWARD,
+            format!("dx has shape {} but x has shape {}", dx.shape(), x.shape()),
+        );
+    }
+    distinct(
+        OP_BACKWARD,
+        &[("dx", dx)],
+        &[("weight", weight), ("dy", dy)],
+    )?;
+    Ok(Op::new(vec![grad_input_gemm(
+        gpu, variant, s, dy, weight, dx, mode,
+    )?]))
+}
+
+fn grad_input_gemm(
+    gpu: &Gpu,
+    variant: Gemm,
+    s: ConvShape,
+    dy: &Tensor,
+    weight: &Tensor,
+    dx: &Tensor,
+    mode: GradMode,
+) -> Result<crate::runtime::Dispatch> {
+    let kk = (s.k * s.k) as u32;
+    let params = Params {
+        batch: s.n as u32,
+        height: s.h as u32,
+        width: s.w as u32,
+        cin: s.cout as u32,
+        cout: s.cin as u32,
+        o_stride: kk,
+        i_stride: s.cin as u32 * kk,
+        flip: 1,
+        accumulate: mode.flag(),
+        ..Default::default()
+    };
+    let transposed = ConvShape {
+        cin: s.cout,
+        cout: s.cin,
+        ..s
+    };
+    gemm(
+        "conv2d grad input",
+        gpu,
+        variant,
+        transposed,
+        params,
+        dy,
+        weight,
+        None,
+        dx,
+    )
 }
 
 /// dW += sum over pixels of dy x im2col(x): partial sums over chunks of rows, then a

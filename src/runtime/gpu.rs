@@ -9,10 +9,11 @@ use super::adapter;
 use super::kernel::{Access, Bind, Dispatch, KernelCache, Target, Wgsl};
 use super::pool::{BufferPool, PoolStats};
 use super::tensor::{Shape, Tensor};
+use super::tuning::Tuning;
 use crate::error::{Error, Result, shape_err};
 
 /// Which family of kernel variants suits the adapter (see ARCHITECTURE.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KernelFamily {
     /// Workgroup-memory tiling: real GPUs, where shared memory is fast and barriers cheap.
     Tiled,
@@ -25,11 +26,18 @@ pub enum KernelFamily {
 pub const KERNELS_ENV: &str = "REALNVP_KERNELS";
 
 impl KernelFamily {
-    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+    /// The family `REALNVP_KERNELS` forces, if it names one.
+    pub fn forced() -> Option<Self> {
         match std::env::var(KERNELS_ENV).as_deref() {
-            Ok("tiled") => return KernelFamily::Tiled,
-            Ok("direct") => return KernelFamily::Direct,
-            _ => {}
+            Ok("tiled") => Some(KernelFamily::Tiled),
+            Ok("direct") => Some(KernelFamily::Direct),
+            _ => None,
+        }
+    }
+
+    pub fn for_adapter(info: &wgpu::AdapterInfo) -> Self {
+        if let Some(forced) = Self::forced() {
+            return forced;
         }
         if info.device_type == wgpu::DeviceType::Cpu {
             KernelFamily::Direct
@@ -50,6 +58,8 @@ pub struct Gpu {
     scratch: std::sync::Mutex<std::collections::HashMap<Shape, Tensor>>,
     /// Upload staging; its chunks are reused once the GPU has consumed them.
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
+    /// Kernel variants chosen per shape by measurement, once [`Gpu::tune_kernels`] is called.
+    tuning: std::sync::OnceLock<Tuning>,
 }
 
 /// The chosen adapter and a device with what the compute needs, before it becomes a
@@ -118,7 +128,24 @@ impl Gpu {
             info,
             pool: Arc::default(),
             cache: KernelCache::default(),
+            tuning: Default::default(),
         })
+    }
+
+    /// From now on, ops that have variants (conv2d) pick them per shape by timing each
+    /// once, remembered in `cache_file` (see [`Tuning`]). Without this, or when
+    /// `REALNVP_KERNELS` forces a family, they use the adapter's family: the library's
+    /// default, so that tests get the same kernels on every run. The CLI and the app
+    /// turn it on.
+    pub fn tune_kernels(&self, cache_file: Option<std::path::PathBuf>) {
+        if KernelFamily::forced().is_none() {
+            let _ = self.tuning.set(Tuning::open(&self.info, cache_file));
+        }
+    }
+
+    /// The per-shape kernel choices, when [`Gpu::tune_kernels`] turned them on.
+    pub fn tuning(&self) -> Option<&Tuning> {
+        self.tuning.get()
     }
 
     pub fn adapter_name(&self) -> &str {

@@ -8,6 +8,7 @@ mod pool;
 pub mod profile;
 mod tensor;
 pub mod timer;
+pub mod tuning;
 
 pub use gpu::{Gpu, KERNELS_ENV, KernelFamily, OpenedDevice};
 pub use kernel::{Access, Bind, Dispatch, PRELUDE, Target, WG, Wgsl, grid};

@@ -1,12 +1,27 @@
 use realnvp::check::{assert_close, assert_gradient, dot};
 use realnvp::cpu::conv2d as cpu;
 use realnvp::ops::GradMode;
-use realnvp::ops::conv2d::{self, ConvGrads, ConvShape};
+use realnvp::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
 use realnvp::runtime::KernelFamily;
 
 use crate::common::*;
 
-const FAMILIES: [KernelFamily; 2] = [KernelFamily::Direct, KernelFamily::Tiled];
+/// Every GEMM variant (forward and grad input), each grad-weight family at least once.
+fn kernels() -> Vec<ConvKernels> {
+    Gemm::ALL
+        .into_iter()
+        .zip(
+            [KernelFamily::Direct, KernelFamily::Tiled]
+                .into_iter()
+                .cycle(),
+        )
+        .map(|(gemm, family)| ConvKernels {
+            forward: gemm,
+            grad_input: gemm,
+            grad_weight: family,
+        })
+        .collect()
+}
 
 /// Shapes that do not divide the tiles (8 columns, 4 or 32 channels, 64 pixels, 16-deep
 /// reduction), plus k = 1 and more than one tile of output channels.
@@ -32,7 +47,7 @@ fn shapes() -> Vec<ConvShape> {
 }
 
 #[test]
-fn conv_forward_and_backward_match_cpu_for_both_kernel_families() {
+fn conv_forward_and_backward_match_cpu_for_every_kernel_variant() {
     let gpu = gpu();
     let mut r = rng(10);
     for s in shapes() {
@@ -53,7 +68,7 @@ fn conv_forward_and_backward_match_cpu_for_both_kernel_families() {
         // f32 sums of cin * k * k (forward, grad input) or n * h * w (grad weight) terms.
         let tol = 1e-6 * (s.cin * s.k * s.k).max(s.cout * s.k * s.k) as f64;
         let wtol = 1e-6 * (s.n * s.h * s.w) as f64;
-        for family in FAMILIES {
+        for family in kernels() {
             let (xt, wt, bt, dyt) = (
                 upload(&gpu, xs, &x),
                 upload(&gpu, ws, &w),
@@ -136,7 +151,7 @@ fn conv_forward_without_bias() {
     };
     let x = f32_exact(uniform(&mut r, 2 * 3 * 30, 1.0));
     let w = f32_exact(uniform(&mut r, 4 * 3 * 9, 1.0));
-    for family in FAMILIES {
+    for family in kernels() {
         let (xt, wt, y) = (
             upload(&gpu, [2, 3, 5, 6], &x),
             upload(&gpu, [4, 3, 3, 3], &w),
@@ -257,4 +272,46 @@ fn conv_shape_errors_name_the_op_and_shapes() {
         },
     ));
     assert!(e.contains("shares its buffer"), "{e}");
+}
+
+/// With tuning on, conv2d builds with the measured kernels of each shape, records the
+/// choice, and still computes the convolution.
+#[test]
+fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
+    // A device of its own: tuning is a property of the Gpu.
+    let gpu = realnvp::Gpu::new(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("kernels.json");
+    gpu.tune_kernels(Some(cache.clone()));
+    let tuning = gpu.tuning().expect("tuning is on");
+    let mut r = rng(13);
+    let s = ConvShape {
+        n: 3,
+        cin: 5,
+        cout: 9,
+        h: 7,
+        w: 6,
+        k: 3,
+    };
+    let x = f32_exact(uniform(&mut r, s.n * s.cin * s.h * s.w, 1.0));
+    let w = f32_exact(uniform(&mut r, s.cout * s.cin * 9, 0.5));
+    let (xt, wt) = (
+        upload(&gpu, [s.n, s.cin, s.h, s.w], &x),
+        upload(&gpu, [s.cout, s.cin, 3, 3], &w),
+    );
+    let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+    let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
+    gpu.run(|p| op.encode(p));
+    assert_close(
+        "tuned forward",
+        &download(&gpu, &y),
+        &cpu::forward(&x, &w, None, &s),
+        1e-5,
+        1e-4,
+    );
+    let key = realnvp::ops::conv2d_tune::key(s);
+    let chosen = tuning.choices();
+    let kernels: ConvKernels = serde_json::from_value(chosen[&key].clone()).unwrap();
+    assert!(Gemm::ALL.contains(&kernels.forward));
+    assert!(std::fs::read_to_string(&cache).unwrap().contains(&key));
 }

@@ -128,3 +128,74 @@ fn a_dispatch_reading_and_writing_one_buffer_is_an_error_not_an_abort() {
         "{e}"
     );
 }
+
+mod tuning {
+    use realnvp::runtime::tuning::Tuning;
+
+    use crate::common::gpu;
+
+    #[test]
+    fn a_choice_is_measured_once_and_reused_from_the_cache_file() {
+        let info = gpu().info.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("kernels.json");
+        let tuning = Tuning::open(&info, Some(path.clone()));
+        let mut measured = 0;
+        for _ in 0..2 {
+            let got: u32 = tuning
+                .choose("shape a", || {
+                    measured += 1;
+                    Ok(7)
+                })
+                .unwrap();
+            assert_eq!(got, 7);
+        }
+        assert_eq!(measured, 1, "the second call measured again");
+        assert!(path.exists(), "the choice was not saved");
+
+        let reopened = Tuning::open(&info, Some(path));
+        let got: u32 = reopened
+            .choose("shape a", || panic!("a cached choice was measured again"))
+            .unwrap();
+        assert_eq!(got, 7);
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten() {
+        let info = gpu().info.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kernels.json");
+        let mut other = info.clone();
+        other.name = format!("{} (another)", info.name);
+        Tuning::open(&other, Some(path.clone()))
+            .choose("shape a", || Ok(1u32))
+            .unwrap();
+        let foreign = std::fs::read(&path).unwrap();
+
+        for bytes in [b"{ not json".to_vec(), foreign] {
+            std::fs::write(&path, &bytes).unwrap();
+            let tuning = Tuning::open(&info, Some(path.clone()));
+            let got: u32 = tuning.choose("shape a", || Ok(2)).unwrap();
+            assert_eq!(got, 2, "a stale choice was used");
+            let reread: u32 = Tuning::open(&info, Some(path.clone()))
+                .choose("shape a", || panic!("the rewritten cache was not reused"))
+                .unwrap();
+            assert_eq!(reread, 2);
+        }
+    }
+
+    #[test]
+    fn a_cache_that_cannot_be_written_still_gives_choices() {
+        let info = gpu().info.clone();
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the cache's folder should be.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let tuning = Tuning::open(&info, Some(blocker.join("kernels.json")));
+        assert_eq!(tuning.choose("shape a", || Ok(3u32)).unwrap(), 3);
+        let again: u32 = tuning
+            .choose("shape a", || panic!("measured twice"))
+            .unwrap();
+        assert_eq!(again, 3);
+    }
+}

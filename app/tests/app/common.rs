@@ -38,7 +38,7 @@ pub fn harness_on(source: ModelSource, tab: Tab) -> Harness<'static, App> {
         .with_size([1000.0, 750.0])
         .wgpu()
         .build_eframe(move |cc| {
-            let mut app = App::new(cc, source).expect("the app opens");
+            let mut app = App::new(cc, source, false).expect("the app opens");
             app.tab = tab;
             app
         })

@@ -1,0 +1,107 @@
+//! Which conv2d kernels to use at a shape: with tuning on ([`Gpu::tune_kernels`]), each
+//! GEMM variant of the forward and of the grad input, and each grad-weight family, is
+//! timed once on zeros and the fastest is kept (and cached on disk by [`Tuning`]).
+//!
+//! The timing runs at a proxy batch that does about [`PROXY_FLOPS`] of forward work,
+//! so that tuning every shape of the `mnist` preset costs seconds on a CPU adapter;
+//! real GPUs, which need more work to show their speed, get up to the full batch.
+//!
+//! [`Tuning`]: crate::runtime::tuning::Tuning
+
+use super::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
+use super::{GradMode, Op};
+use crate::error::Result;
+use crate::runtime::timer::time_pass;
+use crate::runtime::{Gpu, KernelFamily};
+
+/// Forward floating-point work per timed run on a CPU adapter.
+pub const PROXY_FLOPS: f64 = 5e7;
+/// The same on a GPU, which is ~100x faster.
+const PROXY_FLOPS_GPU: f64 = 5e9;
+
+/// The kernels for convolutions of shape `s` on `gpu`.
+pub fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
+    match gpu.tuning() {
+        None => Ok(ConvKernels::family(gpu.kernels)),
+        Some(tuning) => tuning.choose(&key(s), || measure(gpu, s)),
+    }
+}
+
+/// The cache key of a shape.
+pub fn key(s: ConvShape) -> String {
+    format!(
+        "conv2d n{} cin{} cout{} h{} w{} k{}",
+        s.n, s.cin, s.cout, s.h, s.w, s.k
+    )
+}
+
+/// The batch the timing runs at.
+pub fn proxy_batch(gpu: &Gpu, s: ConvShape) -> usize {
+    let per_image = ConvShape { n: 1, ..s }.flops();
+    let budget = if gpu.info.device_type == wgpu::DeviceType::Cpu {
+        PROXY_FLOPS
+    } else {
+        PROXY_FLOPS_GPU
+    };
+    ((budget / per_image).ceil() as usize).clamp(1, s.n)
+}
+
+/// Times every candidate at `s` (at the proxy batch) and returns the fastest of each.
+pub fn measure(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
+    let p = ConvShape {
+        n: proxy_batch(gpu, s),
+        ..s
+    };
+    let x = gpu.zeros([p.n, p.cin, p.h, p.w])?;
+    let w = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
+    let bias = gpu.zeros([p.cout])?;
+    let y = gpu.empty([p.n, p.cout, p.h, p.w])?;
+    let dy = gpu.zeros([p.n, p.cout, p.h, p.w])?;
+    let dx = gpu.empty([p.n, p.cin, p.h, p.w])?;
+    let dw = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
+    let db = gpu.zeros([p.cout])?;
+    let base = ConvKernels::family(gpu.kernels);
+
+    let forward = fastest(gpu, &Gemm::ALL, |g| {
+        let kernels = ConvKernels { forward: g, ..base };
+        conv2d::forward_with(gpu, kernels, &x, &w, Some(&bias), &y)
+    })?;
+    let grad_input = fastest(gpu, &Gemm::ALL, |g| {
+        conv2d::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
+    })?;
+    let grad_weight = fastest(gpu, &[KernelFamily::Direct, KernelFamily::Tiled], |f| {
+        let kernels = ConvKernels {
+            grad_weight: f,
+            ..base
+        };
+        let grads = ConvGrads {
+            dx: None,
+            dweight: &dw,
+            dbias: Some(&db),
+        };
+        conv2d::backward_with(gpu, kernels, &x, &w, &dy, grads)
+    })?;
+    Ok(ConvKernels {
+        forward,
+        grad_input,
+        grad_weight,
+    })
+}
+
+/// The candidate whose op runs fastest (one untimed run first, for compilation and
+/// caches; then the best of two).
+fn fastest<T: Copy>(gpu: &Gpu, candidates: &[T], op: impl Fn(T) -> Result<Op>) -> Result<T> {
+    let mut best = (f64::INFINITY, candidates[0]);
+    for &c in candidates {
+        let op = op(c)?;
+        gpu.run(|pass| op.encode(pass));
+        let record = |pass: &mut wgpu::ComputePass<'_>| op.encode(pass);
+        let t = time_pass(gpu, 1, &record)?
+            .0
+            .min(time_pass(gpu, 1, &record)?.0);
+        if t < best.0 {
+            best = (t, c);
+        }
+    }
+    Ok(best.1)
+}

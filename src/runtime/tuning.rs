@@ -1,0 +1,128 @@
+//! Kernel choices measured once per adapter and shape, kept on disk.
+//!
+//! An op asks [`Tuning::choose`] for the variant to use at a shape; the first time, its
+//! `measure` closure times the candidates and the winner is stored under the op's key
+//! in memory and in a JSON file for this adapter and driver in the user's cache
+//! directory, so later runs reuse it. The file is a cache: one that is unreadable,
+//! corrupt or written for another adapter, driver or version of this program is
+//! ignored and rewritten, never an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::error::Result;
+
+/// What a cache file must have been written for to be reused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Identity {
+    adapter: String,
+    backend: String,
+    driver: String,
+    driver_info: String,
+    program_version: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    identity: Identity,
+    choices: BTreeMap<String, serde_json::Value>,
+}
+
+pub struct Tuning {
+    identity: Identity,
+    /// None: choices live in memory only.
+    path: Option<PathBuf>,
+    choices: Mutex<BTreeMap<String, serde_json::Value>>,
+}
+
+impl Tuning {
+    /// Choices for `info`'s adapter, starting from the file at `path` when it was written
+    /// for the same adapter, driver and program version.
+    pub fn open(info: &wgpu::AdapterInfo, path: Option<PathBuf>) -> Tuning {
+        let identity = Identity {
+            adapter: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+            program_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let choices = path
+            .as_deref()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|file| file.identity == identity)
+            .map(|file| file.choices)
+            .unwrap_or_default();
+        Tuning {
+            identity,
+            path,
+            choices: Mutex::new(choices),
+        }
+    }
+
+    /// `<cache dir>/realnvp/kernels-<adapter>.json` (the `dirs` crate's cache dir), or
+    /// None where the platform has none.
+    pub fn default_path(info: &wgpu::AdapterInfo) -> Option<PathBuf> {
+        let name: String = format!("{}-{:?}", info.name, info.backend)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        Some(
+            dirs::cache_dir()?
+                .join("realnvp")
+                .join(format!("kernels-{name}.json")),
+        )
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The stored choice for `key`, or `measure`'s, which is then stored. A stored value
+    /// that no longer parses as `T` is measured again.
+    pub fn choose<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+        measure: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        if let Some(v) = self.choices.lock().unwrap().get(key)
+            && let Ok(known) = serde_json::from_value(v.clone())
+        {
+            return Ok(known);
+        }
+        let chosen = measure()?;
+        let value = serde_json::to_value(&chosen).expect("kernel choices serialise");
+        self.choices.lock().unwrap().insert(key.to_string(), value);
+        self.save();
+        Ok(chosen)
+    }
+
+    /// Every stored choice (what `realnvp adapters` shows).
+    pub fn choices(&self) -> BTreeMap<String, serde_json::Value> {
+        self.choices.lock().unwrap().clone()
+    }
+
+    /// Best effort: a cache that cannot be written costs a measurement next run, and
+    /// says so on stderr.
+    fn save(&self) {
+        let Some(path) = &self.path else { return };
+        let file = CacheFile {
+            identity: self.identity.clone(),
+            choices: self.choices(),
+        };
+        let bytes = serde_json::to_vec_pretty(&file).expect("kernel choices serialise");
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::checkpoint::replace_file(path, &bytes));
+        if let Err(e) = written {
+            eprintln!(
+                "note: could not save kernel choices to {}: {e}",
+                path.display()
+            );
+        }
+    }
+}
