@@ -17,8 +17,7 @@ const OP_BACKWARD: &str = "conv2d_backward";
 /// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
 const TILE_O: usize = 32;
 const TILE_P: usize = 64;
-/// Outputs per invocation of the direct kernels: columns x channels.
-const DIRECT_COLS: usize = 8;
+/// Output channels per invocation of the direct grad-weight kernel.
 const DIRECT_CH: usize = 4;
 
 #[repr(C)]
@@ -130,6 +129,10 @@ fn entry(
 pub enum Gemm {
     /// 4 channels x 8 columns per invocation, registers only.
     Direct,
+    /// 8 channels x 8 columns per invocation.
+    Direct8,
+    /// 16 channels x 8 columns per invocation.
+    Direct16,
     /// 32 x 64 tiles through workgroup memory.
     Tiled,
     /// One pixel x 8 channels per invocation, the channel block per workgroup (uniform
@@ -140,52 +143,42 @@ pub enum Gemm {
 }
 
 impl Gemm {
-    pub const ALL: [Gemm; 4] = [
+    pub const ALL: [Gemm; 6] = [
         Gemm::Direct,
+        Gemm::Direct8,
+        Gemm::Direct16,
         Gemm::Tiled,
         Gemm::Broadcast8,
         Gemm::Broadcast16,
     ];
 
     fn entry(self, k: usize) -> &'static str {
-        let k3 = k == 3;
-        match self {
-            Gemm::Direct => {
-                if k3 {
-                    "direct_k3"
-                } else {
-                    "direct_k1"
-                }
-            }
-            Gemm::Tiled => {
-                if k3 {
-                    "tiled_k3"
-                } else {
-                    "tiled_k1"
-                }
-            }
-            Gemm::Broadcast8 => {
-                if k3 {
-                    "broadcast8_k3"
-                } else {
-                    "broadcast8_k1"
-                }
-            }
-            Gemm::Broadcast16 => {
-                if k3 {
-                    "broadcast16_k3"
-                } else {
-                    "broadcast16_k1"
-                }
-            }
-        }
+        let [k3, k1] = match self {
+            Gemm::Direct => ["direct_k3", "direct_k1"],
+            Gemm::Direct8 => ["direct8_k3", "direct8_k1"],
+            Gemm::Direct16 => ["direct16_k3", "direct16_k1"],
+            Gemm::Tiled => ["tiled_k3", "tiled_k1"],
+            Gemm::Broadcast8 => ["broadcast8_k3", "broadcast8_k1"],
+            Gemm::Broadcast16 => ["broadcast16_k3", "broadcast16_k1"],
+        };
+        if k == 3 { k3 } else { k1 }
     }
 
     fn broadcast_channels(self) -> Option<usize> {
         match self {
             Gemm::Broadcast8 => Some(8),
             Gemm::Broadcast16 => Some(16),
-            Gemm::Direct | Gemm::Tiled => None,
+            _ => None,
+        }
+    }
+
+    /// Output channels x columns per invocation of the direct variants.
+    fn direct_block(self) -> Option<(usize, usize)> {
+        match self {
+            Gemm::Direct => Some((4, 8)),
+            Gemm::Direct8 => Some((8, 8)),
+            Gemm::Direct16 => Some((16, 8)),
+            _ => None,
         }
     }
 }
@@ -229,24 +222,24 @@ fn gemm(
     out: &Tensor,
 ) -> Result<crate::runtime::Dispatch> {
     let out_ch = params.cout as usize;
-    let wblocks = s.w.div_ceil(DIRECT_COLS);
-    let oblocks = out_ch.div_ceil(DIRECT_CH);
+    let (ch, cols) = variant.direct_block().unwrap_or((1, 1));
+    let (wblocks, oblocks) = (s.w.div_ceil(cols), out_ch.div_ceil(ch));
     let p = Params {
         wblocks: wblocks as u32,
         oblocks: oblocks as u32,
         ..params
     };
-    let workgroups = match (variant, variant.broadcast_channels()) {
-        (_, Some(channels)) => {
-            let [x, y, _] = grid(s.n * s.h * s.w, WG);
-            [x, y, out_ch.div_ceil(channels) as u32]
-        }
-        (Gemm::Direct, _) => grid(oblocks * s.n * s.h * wblocks, WG),
-        _ => [
+    let workgroups = if let Some(channels) = variant.broadcast_channels() {
+        let [x, y, _] = grid(s.n * s.h * s.w, WG);
+        [x, y, out_ch.div_ceil(channels) as u32]
+    } else if variant.direct_block().is_some() {
+        grid(oblocks * s.n * s.h * wblocks, WG)
+    } else {
+        [
             (s.n * s.h * s.w).div_ceil(TILE_P) as u32,
             out_ch.div_ceil(TILE_O) as u32,
             1,
-        ],
+        ]
     };
     gpu.dispatch(
         &SHADER,
