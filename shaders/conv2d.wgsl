@@ -499,6 +499,90 @@ fn wgrad_direct_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     wgrad_direct(1u, flat_id(gid, nwg));
 }
 
+// Grad weight, direct, 16 channels: as above with 16 output channels per invocation,
+// and a sliding window over the row (each step along w loads one new input column per
+// kernel row instead of K): 16 + K input loads per pixel for 16 K^2 FMAs.
+
+fn wgrad_direct16(k: u32, id: u32) {
+    let oblocks = p.oblocks;
+    let per_chunk = oblocks * p.cin;
+    let chunk = id / per_chunk;
+    if (chunk >= p.chunks) { return; }
+    let i = (id % per_chunk) / oblocks;
+    let o0 = (id % oblocks) * 16u;
+    let kk = k * k;
+    let pad = i32(k / 2u);
+    let rows = p.batch * p.height;
+    let row_end = min(rows, (chunk + 1u) * p.rows_per_chunk);
+    let plane = p.height * p.width;
+    var oc: array<u32, 16>;
+    for (var c = 0u; c < 16u; c++) { oc[c] = min(o0 + c, p.cout - 1u); }
+    var a0: array<vec4<f32>, 9>;
+    var a1: array<vec4<f32>, 9>;
+    var a2: array<vec4<f32>, 9>;
+    var a3: array<vec4<f32>, 9>;
+    for (var row = chunk * p.rows_per_chunk; row < row_end; row++) {
+        let n = row / p.height;
+        let h = row % p.height;
+        let dy_row = (n * p.cout * p.height + h) * p.width;
+        // xw[kh * 3 + j] = x[n, i, h + kh - pad, w + j - pad] at the current w.
+        var xw: array<f32, 9>;
+        var row_base: array<u32, 3>;
+        var row_inside: array<bool, 3>;
+        for (var kh = 0u; kh < k; kh++) {
+            let hin = i32(h) + i32(kh) - pad;
+            row_inside[kh] = hin >= 0 && hin < i32(p.height);
+            row_base[kh] = ((n * p.cin + i) * p.height + u32(clamp(hin, 0, i32(p.height) - 1))) * p.width;
+            for (var j = 1u; j < k; j++) {
+                let win = i32(j) - 1 - pad;
+                let inside = row_inside[kh] && win >= 0 && win < i32(p.width);
+                xw[kh * 3u + j] = select(0.0, inp[row_base[kh] + u32(clamp(win, 0, i32(p.width) - 1))], inside);
+            }
+        }
+        for (var w = 0u; w < p.width; w++) {
+            for (var kh = 0u; kh < k; kh++) {
+                for (var j = 0u; j + 1u < k; j++) { xw[kh * 3u + j] = xw[kh * 3u + j + 1u]; }
+                let win = i32(w) + i32(k) - 1 - pad;
+                let inside = row_inside[kh] && win < i32(p.width);
+                xw[kh * 3u + k - 1u] = select(0.0, inp[row_base[kh] + u32(clamp(win, 0, i32(p.width) - 1))], inside);
+            }
+            let g0 = vec4<f32>(dy[dy_row + oc[0] * plane + w], dy[dy_row + oc[1] * plane + w], dy[dy_row + oc[2] * plane + w], dy[dy_row + oc[3] * plane + w]);
+            let g1 = vec4<f32>(dy[dy_row + oc[4] * plane + w], dy[dy_row + oc[5] * plane + w], dy[dy_row + oc[6] * plane + w], dy[dy_row + oc[7] * plane + w]);
+            let g2 = vec4<f32>(dy[dy_row + oc[8] * plane + w], dy[dy_row + oc[9] * plane + w], dy[dy_row + oc[10] * plane + w], dy[dy_row + oc[11] * plane + w]);
+            let g3 = vec4<f32>(dy[dy_row + oc[12] * plane + w], dy[dy_row + oc[13] * plane + w], dy[dy_row + oc[14] * plane + w], dy[dy_row + oc[15] * plane + w]);
+            for (var kh = 0u; kh < k; kh++) {
+                for (var kw = 0u; kw < k; kw++) {
+                    let xv = vec4<f32>(xw[kh * 3u + kw]);
+                    let t = kh * k + kw;
+                    a0[t] = fma(g0, xv, a0[t]);
+                    a1[t] = fma(g1, xv, a1[t]);
+                    a2[t] = fma(g2, xv, a2[t]);
+                    a3[t] = fma(g3, xv, a3[t]);
+                }
+            }
+        }
+    }
+    for (var t = 0u; t < kk; t++) {
+        let vals = array<vec4<f32>, 4>(a0[t], a1[t], a2[t], a3[t]);
+        for (var c = 0u; c < 16u; c++) {
+            let o = o0 + c;
+            if (o < p.cout) {
+                partial[((chunk * p.cout + o) * p.cin + i) * kk + t] = vals[c / 4u][c % 4u];
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn wgrad_direct16_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    wgrad_direct16(3u, flat_id(gid, nwg));
+}
+
+@compute @workgroup_size(WG)
+fn wgrad_direct16_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    wgrad_direct16(1u, flat_id(gid, nwg));
+}
+
 // Grad weight, tiled: a workgroup computes a 32 (o) x 64 (i * KK + tap) tile of one
 // chunk's partial sum, reducing over that chunk's pixels 16 at a time through
 // workgroup memory. tile_w holds dy[o, pixel], tile_x holds im2col[r, pixel].

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::Result;
-use crate::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
+use crate::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
 use crate::ops::{GradMode, Op, matmul, roof};
 use crate::runtime::timer::{Clock, time_pass};
 use crate::runtime::{Gpu, KernelFamily, Tensor};
@@ -121,7 +121,7 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
                 time_op(gpu, &grad_input, reps)?,
             );
         }
-        for family in [KernelFamily::Direct, KernelFamily::Tiled] {
+        for family in WeightGrad::ALL {
             let grads = ConvGrads {
                 dx: None,
                 dweight: &dw,

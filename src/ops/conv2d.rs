@@ -1,6 +1,6 @@
 //! conv2d, stride 1, zero padding K/2, K in {1, 3}, with bias (shaders/conv2d.wgsl):
 //! forward, grad input, grad weight, grad bias,
-//! in several variants ([`Gemm`], [`KernelFamily`]) chosen per shape by `conv2d_tune`.
+//! in several variants ([`Gemm`], [`WeightGrad`]) chosen per shape by `conv2d_tune`.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -111,19 +111,6 @@ fn conv_shape(
     })
 }
 
-fn entry(
-    family: KernelFamily,
-    k: usize,
-    direct: [&'static str; 2],
-    tiled: [&'static str; 2],
-) -> &'static str {
-    let pick = if k == 3 { 0 } else { 1 };
-    match family {
-        KernelFamily::Direct => direct[pick],
-        KernelFamily::Tiled => tiled[pick],
-    }
-}
-
 /// The variants of the implicit GEMM that computes forward and grad input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Gemm {
@@ -183,26 +170,50 @@ impl Gemm {
     }
 }
 
+/// The variants of grad weight (partial sums over chunks of rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum WeightGrad {
+    /// 4 output channels x 1 input channel x all taps per invocation.
+    Direct,
+    /// 16 output channels per invocation, with a sliding window along the row.
+    Direct16,
+    /// 32 x 64 tiles of (output channel, input channel x tap) through workgroup memory.
+    Tiled,
+}
+
+impl WeightGrad {
+    pub const ALL: [WeightGrad; 3] = [WeightGrad::Direct, WeightGrad::Direct16, WeightGrad::Tiled];
+
+    fn entry(self, k: usize) -> &'static str {
+        let [k3, k1] = match self {
+            WeightGrad::Direct => ["wgrad_direct_k3", "wgrad_direct_k1"],
+            WeightGrad::Direct16 => ["wgrad_direct16_k3", "wgrad_direct16_k1"],
+            WeightGrad::Tiled => ["wgrad_tiled_k3", "wgrad_tiled_k1"],
+        };
+        if k == 3 { k3 } else { k1 }
+    }
+}
+
 /// The kernels of one convolution: the GEMM variant of its forward and of its grad
-/// input, and the family of its grad weight.
+/// input, and the variant of its grad weight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ConvKernels {
     pub forward: Gemm,
     pub grad_input: Gemm,
-    pub grad_weight: KernelFamily,
+    pub grad_weight: WeightGrad,
 }
 
 impl ConvKernels {
     /// Every product with the kernels of `family`.
     pub fn family(family: KernelFamily) -> Self {
-        let gemm = match family {
-            KernelFamily::Direct => Gemm::Direct,
-            KernelFamily::Tiled => Gemm::Tiled,
+        let (gemm, grad_weight) = match family {
+            KernelFamily::Direct => (Gemm::Direct, WeightGrad::Direct),
+            KernelFamily::Tiled => (Gemm::Tiled, WeightGrad::Tiled),
         };
         ConvKernels {
             forward: gemm,
             grad_input: gemm,
-            grad_weight: family,
+            grad_weight,
         }
     }
 }
@@ -482,7 +493,7 @@ fn grad_input_gemm(
 /// reduction into dW. Chunks are sized to give the adapter enough parallel work.
 fn weight_grad(
     gpu: &Gpu,
-    family: KernelFamily,
+    variant: WeightGrad,
     s: ConvShape,
     base: Params,
     x: &Tensor,
@@ -491,10 +502,14 @@ fn weight_grad(
 ) -> Result<Vec<crate::runtime::Dispatch>> {
     let kk = s.k * s.k;
     let rows = s.n * s.h;
-    let oblocks = s.cout.div_ceil(DIRECT_CH);
-    let (work_per_chunk, target) = match family {
-        KernelFamily::Direct => (oblocks * s.cin, 8192usize),
-        KernelFamily::Tiled => ((s.cin * kk).div_ceil(TILE_P) * s.cout.div_ceil(TILE_O), 512),
+    let channels = match variant {
+        WeightGrad::Direct16 => 16,
+        _ => DIRECT_CH,
+    };
+    let oblocks = s.cout.div_ceil(channels);
+    let (work_per_chunk, target) = match variant {
+        WeightGrad::Direct | WeightGrad::Direct16 => (oblocks * s.cin, 8192usize),
+        WeightGrad::Tiled => ((s.cin * kk).div_ceil(TILE_P) * s.cout.div_ceil(TILE_O), 512),
     };
     let wanted = target.div_ceil(work_per_chunk).clamp(1, rows);
     let rows_per_chunk = rows.div_ceil(wanted);
@@ -511,20 +526,15 @@ fn weight_grad(
         o_stride: per_chunk as u32,
         ..base
     };
-    let workgroups = match family {
-        KernelFamily::Direct => grid(chunks * work_per_chunk, WG),
-        KernelFamily::Tiled => [
+    let workgroups = match variant {
+        WeightGrad::Direct | WeightGrad::Direct16 => grid(chunks * work_per_chunk, WG),
+        WeightGrad::Tiled => [
             (s.cin * kk).div_ceil(TILE_P) as u32,
             s.cout.div_ceil(TILE_O) as u32,
             chunks as u32,
         ],
     };
-    let name = entry(
-        family,
-        s.k,
-        ["wgrad_direct_k3", "wgrad_direct_k1"],
-        ["wgrad_tiled_k3", "wgrad_tiled_k1"],
-    );
+    let name = variant.entry(s.k);
     let partials = gpu
         .dispatch(
             &SHADER,

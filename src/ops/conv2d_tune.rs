@@ -1,5 +1,5 @@
 //! Which conv2d kernels to use at a shape: with tuning on ([`Gpu::tune_kernels`]), each
-//! GEMM variant of the forward and of the grad input, and each grad-weight family, is
+//! GEMM variant of the forward and of the grad input, and each grad-weight variant, is
 //! timed once on zeros and the fastest is kept (and cached on disk by [`Tuning`]).
 //!
 //! The timing runs at a proxy batch that does about [`PROXY_FLOPS`] of forward work,
@@ -8,11 +8,11 @@
 //!
 //! [`Tuning`]: crate::runtime::tuning::Tuning
 
-use super::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
+use super::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
 use super::{GradMode, Op};
 use crate::error::Result;
+use crate::runtime::Gpu;
 use crate::runtime::timer::time_pass;
-use crate::runtime::{Gpu, KernelFamily};
 
 /// Forward floating-point work per timed run on a CPU adapter.
 pub const PROXY_FLOPS: f64 = 5e7;
@@ -69,7 +69,7 @@ pub fn measure(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
     let grad_input = fastest(gpu, &Gemm::ALL, |g| {
         conv2d::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
     })?;
-    let grad_weight = fastest(gpu, &[KernelFamily::Direct, KernelFamily::Tiled], |f| {
+    let grad_weight = fastest(gpu, &WeightGrad::ALL, |f| {
         let kernels = ConvKernels {
             grad_weight: f,
             ..base

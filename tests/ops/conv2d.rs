@@ -1,24 +1,19 @@
 use realnvp::check::{assert_close, assert_gradient, dot};
 use realnvp::cpu::conv2d as cpu;
 use realnvp::ops::GradMode;
-use realnvp::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm};
-use realnvp::runtime::KernelFamily;
+use realnvp::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
 
 use crate::common::*;
 
-/// Every GEMM variant (forward and grad input), each grad-weight family at least once.
+/// Every GEMM variant (forward and grad input), each grad-weight variant at least once.
 fn kernels() -> Vec<ConvKernels> {
     Gemm::ALL
         .into_iter()
-        .zip(
-            [KernelFamily::Direct, KernelFamily::Tiled]
-                .into_iter()
-                .cycle(),
-        )
-        .map(|(gemm, family)| ConvKernels {
+        .zip(WeightGrad::ALL.into_iter().cycle())
+        .map(|(gemm, grad_weight)| ConvKernels {
             forward: gemm,
             grad_input: gemm,
-            grad_weight: family,
+            grad_weight,
         })
         .collect()
 }
