@@ -15,9 +15,9 @@ use crate::runtime::Gpu;
 use crate::runtime::timer::time_pass;
 
 /// Forward floating-point work per timed run on a CPU adapter.
-pub const PROXY_FLOPS: f64 = 5e7;
+pub const PROXY_FLOPS: f64 = 2e7;
 /// The same on a GPU, which is ~100x faster.
-const PROXY_FLOPS_GPU: f64 = 5e9;
+const PROXY_FLOPS_GPU: f64 = 2e9;
 
 /// The kernels for convolutions of shape `s` on `gpu`.
 pub fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
