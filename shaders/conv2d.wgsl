@@ -6,9 +6,11 @@
 // Grad weight is a second GEMM reducing over pixels, split into chunks whose partial
 // sums `wgrad_reduce` adds into dW; grad bias is a per-channel sum of dy.
 //
-// Two families (runtime::KernelFamily): `direct_*` keep everything in registers, with no
-// workgroup memory and no barriers (fastest on CPU adapters such as lavapipe); `tiled_*`
-// stage tiles through workgroup memory (fastest on real GPUs).
+// Variants (ops::conv2d::Gemm and WeightGrad, chosen per shape by timing): `direct*`
+// keep everything in registers, with no workgroup memory and no barriers (fastest on
+// CPU adapters such as lavapipe); `tiled_*` stage tiles through workgroup memory;
+// `broadcast*` give each invocation one pixel. All of them sum in the same order, so
+// they give the same bits.
 
 struct Params {
     batch: u32,
@@ -22,7 +24,7 @@ struct Params {
     use_bias: u32,
     accumulate: u32, // 1: add into out instead of writing
     wblocks: u32,    // direct: blocks of 8 output columns per row
-    oblocks: u32,    // direct: blocks of 4 output channels
+    oblocks: u32,    // direct: blocks of 4, 8 or 16 output channels (per variant)
     rows_per_chunk: u32, // wgrad: rows (n, h) per partial sum
     chunks: u32,         // wgrad: number of partial sums
     _pad0: u32,
@@ -382,7 +384,19 @@ fn tiled(k: u32, lid: u32, wg: vec3<u32>) {
     let q_base = wg.x * TILE_P;
     let to = lid / 8u; // 8 groups of 4 channels
     let tp = lid % 8u; // 8 groups of 8 pixels
+    // Starting from the bias, as the direct kernels do, keeps every variant's sum in the
+    // same order: the variants give the same bits (tested), so tuning cannot change a run.
     var acc: array<vec4<f32>, 8>;
+    if (p.use_bias == 1u) {
+        let oc = o_base + to * 4u;
+        let b = vec4<f32>(
+            bias[min(oc, p.cout - 1u)],
+            bias[min(oc + 1u, p.cout - 1u)],
+            bias[min(oc + 2u, p.cout - 1u)],
+            bias[min(oc + 3u, p.cout - 1u)],
+        );
+        for (var j = 0u; j < 8u; j++) { acc[j] = b; }
+    }
     for (var kt = 0u; kt < red; kt += TILE_K) {
         // 512 weights and 1024 inputs per slice: 8 and 16 per invocation.
         for (var e = lid; e < TILE_K * TILE_O; e += 64u) {
@@ -417,9 +431,7 @@ fn tiled(k: u32, lid: u32, wg: vec3<u32>) {
         for (var c = 0u; c < 4u; c++) {
             let o = o_base + to * 4u + c;
             if (o < p.cout) {
-                var v = acc[j][c];
-                if (p.use_bias == 1u) { v += bias[o]; }
-                store_out((n * p.cout + o) * hw + s, v);
+                store_out((n * p.cout + o) * hw + s, acc[j][c]);
             }
         }
     }

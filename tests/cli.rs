@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The binary with the adapter's kernel family forced: tuning by timing could pick
-/// different variants in two processes of one test, whose results must agree exactly.
+/// The binary with kernel tuning off (`REALNVP_KERNELS` forces the direct kernels), so
+/// that tests do not write the user's kernel cache. (Every variant gives the same bits,
+/// tested in tests/ops/conv2d.rs, so results would not change either way.)
 fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_realnvp"));
     c.env(realnvp::runtime::KERNELS_ENV, "direct");

@@ -21,7 +21,7 @@ pub fn run(wanted: Option<&str>) -> anyhow::Result<()> {
             " "
         };
         println!(
-            "{mark} {}  [kernels: {:?}]",
+            "{mark} {}  [kernel family: {:?}]",
             adapter::describe(&info),
             KernelFamily::for_adapter(&info)
         );

@@ -17,8 +17,6 @@ const OP_BACKWARD: &str = "conv2d_backward";
 /// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
 const TILE_O: usize = 32;
 const TILE_P: usize = 64;
-/// Output channels per invocation of the direct grad-weight kernel.
-const DIRECT_CH: usize = 4;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Default)]
@@ -260,7 +258,8 @@ fn gemm(
             Bind::read(1, inp),
             Bind::read(2, weight),
             // Entry points always reference the bias; without one the weight stands in
-            // and use_bias = 0 keeps it unread.
+            // (read at channels < cout, within the weight, and then discarded as
+            // use_bias = 0 says).
             Bind::read(3, bias.unwrap_or(weight)),
             Bind::write(4, out),
         ],
@@ -490,7 +489,7 @@ fn grad_input_gemm(
 }
 
 /// dW += sum over pixels of dy x im2col(x): partial sums over chunks of rows, then a
-/// reduction into dW. Chunks are sized to give the adapter enough parallel work.
+/// reduction into dW. Chunks depend on the shape alone (see below).
 fn weight_grad(
     gpu: &Gpu,
     variant: WeightGrad,
@@ -504,14 +503,15 @@ fn weight_grad(
     let rows = s.n * s.h;
     let channels = match variant {
         WeightGrad::Direct16 => 16,
-        _ => DIRECT_CH,
+        _ => 4,
     };
     let oblocks = s.cout.div_ceil(channels);
-    let (work_per_chunk, target) = match variant {
-        WeightGrad::Direct | WeightGrad::Direct16 => (oblocks * s.cin, 8192usize),
-        WeightGrad::Tiled => ((s.cin * kk).div_ceil(TILE_P) * s.cout.div_ceil(TILE_O), 512),
-    };
-    let wanted = target.div_ceil(work_per_chunk).clamp(1, rows);
+    // Chunks depend on the shape only, never on the variant: each partial sum then
+    // covers the same pixels in the same order, so every variant gives the same bits.
+    // Sized to give the 4-channel direct kernel ~8192 invocations.
+    let wanted = 8192usize
+        .div_ceil(s.cout.div_ceil(4) * s.cin)
+        .clamp(1, rows);
     let rows_per_chunk = rows.div_ceil(wanted);
     let chunks = rows.div_ceil(rows_per_chunk);
     let per_chunk = s.cout * s.cin * kk;
@@ -527,7 +527,7 @@ fn weight_grad(
         ..base
     };
     let workgroups = match variant {
-        WeightGrad::Direct | WeightGrad::Direct16 => grid(chunks * work_per_chunk, WG),
+        WeightGrad::Direct | WeightGrad::Direct16 => grid(chunks * oblocks * s.cin, WG),
         WeightGrad::Tiled => [
             (s.cin * kk).div_ceil(TILE_P) as u32,
             s.cout.div_ceil(TILE_O) as u32,

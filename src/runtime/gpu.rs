@@ -13,7 +13,7 @@ use super::tuning::Tuning;
 use crate::error::{Error, Result, shape_err};
 
 /// Which family of kernel variants suits the adapter (see ARCHITECTURE.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelFamily {
     /// Workgroup-memory tiling: real GPUs, where shared memory is fast and barriers cheap.
     Tiled,

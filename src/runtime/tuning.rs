@@ -49,18 +49,25 @@ impl Tuning {
             driver_info: info.driver_info.clone(),
             program_version: env!("CARGO_PKG_VERSION").to_string(),
         };
-        let choices = path
-            .as_deref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
-            .filter(|file| file.identity == identity)
-            .map(|file| file.choices)
-            .unwrap_or_default();
-        Tuning {
+        let tuning = Tuning {
             identity,
             path,
-            choices: Mutex::new(choices),
+            choices: Mutex::default(),
+        };
+        if let Some(p) = &tuning.path {
+            *tuning.choices.lock().unwrap() = tuning.read_matching(p);
         }
+        tuning
+    }
+
+    /// The choices in the file at `path` if it was written for this identity, else none.
+    fn read_matching(&self, path: &Path) -> BTreeMap<String, serde_json::Value> {
+        std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|file| file.identity == self.identity)
+            .map(|file| file.choices)
+            .unwrap_or_default()
     }
 
     /// `<cache dir>/realnvp/kernels-<adapter>.json` (the `dirs` crate's cache dir), or
@@ -109,9 +116,13 @@ impl Tuning {
     /// says so on stderr.
     fn save(&self) {
         let Some(path) = &self.path else { return };
+        // Another process may have added choices since this one opened the file: keep
+        // theirs, with ours on top.
+        let mut choices = self.read_matching(path);
+        choices.extend(self.choices());
         let file = CacheFile {
             identity: self.identity.clone(),
-            choices: self.choices(),
+            choices,
         };
         let bytes = serde_json::to_vec_pretty(&file).expect("kernel choices serialise");
         let written = path

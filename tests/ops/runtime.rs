@@ -161,6 +161,25 @@ mod tuning {
     }
 
     #[test]
+    fn two_processes_saving_choices_keep_each_others() {
+        let info = gpu().info.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kernels.json");
+        let first = Tuning::open(&info, Some(path.clone()));
+        let second = Tuning::open(&info, Some(path.clone()));
+        first.choose("shape a", || Ok(1u32)).unwrap();
+        second.choose("shape b", || Ok(2u32)).unwrap();
+        let reopened = Tuning::open(&info, Some(path));
+        let a: u32 = reopened
+            .choose("shape a", || panic!("shape a was lost"))
+            .unwrap();
+        let b: u32 = reopened
+            .choose("shape b", || panic!("shape b was lost"))
+            .unwrap();
+        assert_eq!((a, b), (1, 2));
+    }
+
+    #[test]
     fn a_corrupt_or_foreign_cache_file_is_ignored_and_rewritten() {
         let info = gpu().info.clone();
         let dir = tempfile::tempdir().unwrap();
