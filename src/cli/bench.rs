@@ -1,6 +1,6 @@
 //! `realnvp bench ...`: benchmarks printing JSON lines.
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use crate::bench;
 use crate::model::ModelConfig;
@@ -22,13 +22,7 @@ pub struct BenchArgs {
     profile: bool,
     /// How the backward gets layer inputs.
     #[arg(long, value_enum, default_value = "recompute")]
-    memory: MemoryArg,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum MemoryArg {
-    Recompute,
-    Store,
+    memory: Memory,
 }
 
 #[derive(Subcommand)]
@@ -49,10 +43,7 @@ pub fn run(args: BenchArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             bench::kernels::run(&gpu, reps.max(1))?;
         }
         None => {
-            let memory = match args.memory {
-                MemoryArg::Recompute => Memory::Recompute,
-                MemoryArg::Store => Memory::Store,
-            };
+            let memory = args.memory;
             let config = ModelConfig::preset(&args.preset)?;
             // The profile goes second so that the plain run's memory figure counts
             // every buffer it creates (the pool would lend it the profile's).

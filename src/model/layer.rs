@@ -39,17 +39,31 @@ pub enum GpuLayer {
 }
 
 /// How the training backward gets each layer's input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Memory {
-    /// Rebuilds it from the layer's output by the exact inverse: activation memory does
-    /// not grow with depth (two buffers per shape).
+    /// Rebuilds it from the layer's output by the exact inverse, running each coupling's
+    /// network a second time: activation memory does not grow with depth (two buffers
+    /// per shape, one network workspace per network shape).
+    #[default]
     Recompute,
-    /// Keeps every layer's input from the forward pass.
+    /// Keeps every layer's input, and every coupling's network activations, from the
+    /// forward pass: no network runs twice (a faster step), memory grows with depth.
     Store,
 }
 
 impl GpuLayer {
-    /// `workspace` gives the shared network workspace of a network shape.
+    /// `workspace` gives a coupling's network workspace for its network shape.
     pub fn new(
         state: &ModelState,
         layer: &Layer,
@@ -201,8 +215,8 @@ impl GpuLayer {
     /// that latent's gradient; `dlogdet` [N] is the loss gradient wrt each sample's
     /// log-determinant. With [`Memory::Recompute`] the layer first rebuilds x from y (and
     /// its latent) by the exact inverse, which also leaves a coupling's network
-    /// activations in place; with [`Memory::Store`] x is kept and a coupling recomputes
-    /// its network.
+    /// activations in place; with [`Memory::Store`] x and the network's activations are
+    /// still there from the forward.
     pub fn backward(
         &self,
         gpu: &Gpu,
@@ -222,8 +236,7 @@ impl GpuLayer {
             Memory::Recompute => self.inverse_with(gpu, Statistics::Batch, y, x, latent)?,
             Memory::Store => Vec::new(),
         };
-        let recompute_net = memory == Memory::Store;
-        ops.extend(self.backward_ops(gpu, x, dy, dx, dlogdet, dlatent, recompute_net)?);
+        ops.extend(self.backward_ops(gpu, x, dy, dx, dlogdet, dlatent)?);
         Ok(ops)
     }
 
@@ -236,17 +249,11 @@ impl GpuLayer {
         dx: &Tensor,
         dlogdet: &Tensor,
         dlatent: Option<&Tensor>,
-        recompute_net: bool,
     ) -> Result<Vec<Op>> {
         Ok(match self {
             GpuLayer::Coupling { mask, net } => {
                 let ws = net.workspace();
-                let mut ops = Vec::new();
-                if recompute_net {
-                    ops.push(coupling::masked_input(gpu, *mask, x, &ws.cond)?);
-                    ops.extend(net.forward(gpu, Statistics::Batch)?);
-                }
-                ops.push(coupling::backward(
+                let mut ops = vec![coupling::backward(
                     gpu,
                     *mask,
                     x,
@@ -254,12 +261,17 @@ impl GpuLayer {
                     dy,
                     dlogdet,
                     dx,
-                    &ws.ds,
-                    &ws.dt,
+                    &ws.scratch.ds,
+                    &ws.scratch.dt,
                     GradMode::Write,
-                )?);
+                )?];
                 ops.extend(net.backward(gpu)?);
-                ops.push(coupling::masked_input_backward(gpu, *mask, &ws.dcond, dx)?);
+                ops.push(coupling::masked_input_backward(
+                    gpu,
+                    *mask,
+                    &ws.scratch.dcond,
+                    dx,
+                )?);
                 ops
             }
             GpuLayer::FlowNorm(n) => vec![batch_norm::flow_backward(

@@ -1,5 +1,5 @@
 //! The s,t network of one coupling on the GPU (docs/MODEL.md, "The s,t network"): its
-//! parameter views, the shared activation workspace, and its forward and backward ops.
+//! parameter views, its activation workspace, and its forward and backward ops.
 
 use std::sync::Arc;
 
@@ -11,9 +11,11 @@ use crate::ops::conv2d::{self, ConvGrads};
 use crate::ops::{GradMode, Op, activation, split};
 use crate::runtime::{Gpu, Tensor};
 
-/// Activations of one network shape (N, Cin, Ct, H, W), shared by every coupling of that
-/// shape: the backward recomputes a coupling's activations before using them, so memory
-/// does not grow with the number of couplings.
+/// The forward activations of one network (what its backward reads), for a batch of N
+/// at one network shape. With [`Memory::Recompute`](super::plan::Memory) every coupling
+/// of a shape shares one (the backward recomputes a coupling's activations before using
+/// them, so memory does not grow with the number of couplings); with `Memory::Store`
+/// each coupling has its own, kept from the forward to the backward.
 pub struct Workspace {
     /// The conditioning input (the coupling writes it).
     pub cond: Tensor,
@@ -21,14 +23,21 @@ pub struct Workspace {
     r1s: Vec<Tensor>,
     c1s: Vec<Tensor>,
     r2s: Vec<Tensor>,
-    normed: Tensor,
-    c2: Tensor,
     r_out: Tensor,
-    out: Tensor,
     s_raw: Tensor,
     /// s = scale * tanh(s_raw) and t, read by the coupling.
     pub s: Tensor,
     pub t: Tensor,
+    /// Buffers used within one pass only, shared by every network of this shape.
+    pub scratch: Arc<NetScratch>,
+}
+
+/// What a network writes and reads back within one pass (forward temporaries and the
+/// backward's gradients), shared by every network of one shape.
+pub struct NetScratch {
+    normed: Tensor,
+    c2: Tensor,
+    out: Tensor,
     d1: Tensor,
     d2: Tensor,
     dh: Tensor,
@@ -51,8 +60,34 @@ pub struct NetShape {
     pub w: usize,
 }
 
+impl NetScratch {
+    pub fn new(gpu: &Gpu, n: usize, shape: NetShape, config: &ModelConfig) -> Result<NetScratch> {
+        let NetShape { cin, ct, h, w } = shape;
+        let feat = || gpu.empty([n, config.features, h, w]);
+        Ok(NetScratch {
+            normed: feat()?,
+            c2: feat()?,
+            out: gpu.empty([n, 2 * ct, h, w])?,
+            d1: feat()?,
+            d2: feat()?,
+            dh: feat()?,
+            dout: gpu.empty([n, 2 * ct, h, w])?,
+            ds_raw: gpu.empty([n, ct, h, w])?,
+            ds: gpu.empty([n, ct, h, w])?,
+            dt: gpu.empty([n, ct, h, w])?,
+            dcond: gpu.empty([n, cin, h, w])?,
+        })
+    }
+}
+
 impl Workspace {
-    pub fn new(gpu: &Gpu, n: usize, shape: NetShape, config: &ModelConfig) -> Result<Workspace> {
+    pub fn new(
+        gpu: &Gpu,
+        n: usize,
+        shape: NetShape,
+        config: &ModelConfig,
+        scratch: Arc<NetScratch>,
+    ) -> Result<Workspace> {
         let NetShape { cin, ct, h, w } = shape;
         let (f, blocks) = (config.features, config.blocks);
         let feat = || gpu.empty([n, f, h, w]);
@@ -63,21 +98,11 @@ impl Workspace {
             r1s: many(blocks)?,
             c1s: many(blocks)?,
             r2s: many(blocks)?,
-            normed: feat()?,
-            c2: feat()?,
             r_out: feat()?,
-            out: gpu.empty([n, 2 * ct, h, w])?,
             s_raw: gpu.empty([n, ct, h, w])?,
             s: gpu.empty([n, ct, h, w])?,
             t: gpu.empty([n, ct, h, w])?,
-            d1: feat()?,
-            d2: feat()?,
-            dh: feat()?,
-            dout: gpu.empty([n, 2 * ct, h, w])?,
-            ds_raw: gpu.empty([n, ct, h, w])?,
-            ds: gpu.empty([n, ct, h, w])?,
-            dt: gpu.empty([n, ct, h, w])?,
-            dcond: gpu.empty([n, cin, h, w])?,
+            scratch,
         })
     }
 }
@@ -175,6 +200,7 @@ impl Net {
     /// ws.cond -> ws.s, ws.t, keeping every activation the backward needs.
     pub fn forward(&self, gpu: &Gpu, statistics: Statistics) -> Result<Vec<Op>> {
         let ws = &*self.ws;
+        let tmp = &*ws.scratch;
         let mut ops = vec![conv2d::forward(
             gpu,
             &ws.cond,
@@ -184,9 +210,13 @@ impl Net {
         )?];
         for (b, block) in self.blocks.iter().enumerate() {
             ops.push(norm_forward(
-                gpu, &block.bn1, statistics, &ws.hs[b], &ws.normed,
+                gpu,
+                &block.bn1,
+                statistics,
+                &ws.hs[b],
+                &tmp.normed,
             )?);
-            ops.push(activation::relu(gpu, &ws.normed, &ws.r1s[b])?);
+            ops.push(activation::relu(gpu, &tmp.normed, &ws.r1s[b])?);
             ops.push(conv2d::forward(
                 gpu,
                 &ws.r1s[b],
@@ -195,17 +225,21 @@ impl Net {
                 &ws.c1s[b],
             )?);
             ops.push(norm_forward(
-                gpu, &block.bn2, statistics, &ws.c1s[b], &ws.normed,
+                gpu,
+                &block.bn2,
+                statistics,
+                &ws.c1s[b],
+                &tmp.normed,
             )?);
-            ops.push(activation::relu(gpu, &ws.normed, &ws.r2s[b])?);
+            ops.push(activation::relu(gpu, &tmp.normed, &ws.r2s[b])?);
             ops.push(conv2d::forward(
                 gpu,
                 &ws.r2s[b],
                 &block.conv2.w,
                 Some(&block.conv2.bias),
-                &ws.c2,
+                &tmp.c2,
             )?);
-            ops.push(activation::add(gpu, &ws.hs[b], &ws.c2, &ws.hs[b + 1])?);
+            ops.push(activation::add(gpu, &ws.hs[b], &tmp.c2, &ws.hs[b + 1])?);
         }
         let last = &ws.hs[self.blocks.len()];
         ops.push(norm_forward(
@@ -213,17 +247,17 @@ impl Net {
             &self.bn_out,
             statistics,
             last,
-            &ws.normed,
+            &tmp.normed,
         )?);
-        ops.push(activation::relu(gpu, &ws.normed, &ws.r_out)?);
+        ops.push(activation::relu(gpu, &tmp.normed, &ws.r_out)?);
         ops.push(conv2d::forward(
             gpu,
             &ws.r_out,
             &self.conv_out.w,
             Some(&self.conv_out.bias),
-            &ws.out,
+            &tmp.out,
         )?);
-        ops.push(split::split(gpu, &ws.out, &ws.s_raw, &ws.t)?);
+        ops.push(split::split(gpu, &tmp.out, &ws.s_raw, &ws.t)?);
         ops.push(activation::scale_tanh(gpu, &ws.s_raw, &self.scale, &ws.s)?);
         Ok(ops)
     }
@@ -252,29 +286,30 @@ impl Net {
             .collect()
     }
 
-    /// ws.ds, ws.dt -> ws.dcond, adding parameter gradients; needs the activations of a
+    /// scratch.ds, scratch.dt -> scratch.dcond, adding parameter gradients; needs the activations of a
     /// `Train` forward of the same input.
     pub fn backward(&self, gpu: &Gpu) -> Result<Vec<Op>> {
         let ws = &*self.ws;
+        let tmp = &*ws.scratch;
         let mut ops = vec![
             activation::scale_tanh_backward(
                 gpu,
                 &ws.s_raw,
                 &self.scale,
-                &ws.ds,
-                &ws.ds_raw,
+                &tmp.ds,
+                &tmp.ds_raw,
                 &self.dscale,
                 GradMode::Write,
             )?,
-            split::concat(gpu, &ws.ds_raw, &ws.dt, &ws.dout)?,
-            conv_backward(gpu, &self.conv_out, &ws.r_out, &ws.dout, &ws.d1)?,
-            activation::relu_backward(gpu, &ws.r_out, &ws.d1, &ws.d2, GradMode::Write)?,
+            split::concat(gpu, &tmp.ds_raw, &tmp.dt, &tmp.dout)?,
+            conv_backward(gpu, &self.conv_out, &ws.r_out, &tmp.dout, &tmp.d1)?,
+            activation::relu_backward(gpu, &ws.r_out, &tmp.d1, &tmp.d2, GradMode::Write)?,
             norm_backward(
                 gpu,
                 &self.bn_out,
                 &ws.hs[self.blocks.len()],
-                &ws.d2,
-                &ws.dh,
+                &tmp.d2,
+                &tmp.dh,
                 GradMode::Write,
             )?,
         ];
@@ -283,37 +318,37 @@ impl Net {
                 gpu,
                 &block.conv2,
                 &ws.r2s[b],
-                &ws.dh,
-                &ws.d1,
+                &tmp.dh,
+                &tmp.d1,
             )?);
             // relu's mask from its output: r > 0 exactly where its input was.
             ops.push(activation::relu_backward(
                 gpu,
                 &ws.r2s[b],
-                &ws.d1,
-                &ws.d2,
+                &tmp.d1,
+                &tmp.d2,
                 GradMode::Write,
             )?);
             ops.push(norm_backward(
                 gpu,
                 &block.bn2,
                 &ws.c1s[b],
-                &ws.d2,
-                &ws.d1,
+                &tmp.d2,
+                &tmp.d1,
                 GradMode::Write,
             )?);
             ops.push(conv_backward(
                 gpu,
                 &block.conv1,
                 &ws.r1s[b],
-                &ws.d1,
-                &ws.d2,
+                &tmp.d1,
+                &tmp.d2,
             )?);
             ops.push(activation::relu_backward(
                 gpu,
                 &ws.r1s[b],
-                &ws.d2,
-                &ws.d1,
+                &tmp.d2,
+                &tmp.d1,
                 GradMode::Write,
             )?);
             // The residual path already carries dh; the branch adds to it.
@@ -321,8 +356,8 @@ impl Net {
                 gpu,
                 &block.bn1,
                 &ws.hs[b],
-                &ws.d1,
-                &ws.dh,
+                &tmp.d1,
+                &tmp.dh,
                 GradMode::Accumulate,
             )?);
         }
@@ -330,8 +365,8 @@ impl Net {
             gpu,
             &self.conv_in,
             &ws.cond,
-            &ws.dh,
-            &ws.dcond,
+            &tmp.dh,
+            &tmp.dcond,
         )?);
         Ok(ops)
     }

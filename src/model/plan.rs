@@ -12,7 +12,7 @@ use super::densities::Densities;
 use super::latent::LatentLayout;
 pub use super::layer::Memory;
 use super::layer::{GpuLayer, LayerIo};
-use super::net::{NetShape, Workspace};
+use super::net::{NetScratch, NetShape, Workspace};
 use super::state::ModelState;
 use crate::error::{Error, Result};
 use crate::ops::adam::{self, AdamConfig, OptimState};
@@ -226,12 +226,23 @@ impl Plan {
             .collect::<Result<Vec<_>>>()?;
         let vals = layer_inputs(g, &arch, n, memory, latents.last())?;
 
+        // Scratch is shared per network shape; activations too, unless the backward
+        // reads each coupling's own from the forward (Memory::Store).
+        let mut scratches: HashMap<NetShape, Arc<NetScratch>> = HashMap::new();
         let mut workspaces: HashMap<NetShape, Arc<Workspace>> = HashMap::new();
         let mut workspace = |shape: NetShape| -> Result<Arc<Workspace>> {
-            if let Some(ws) = workspaces.get(&shape) {
+            if memory == Memory::Recompute
+                && let Some(ws) = workspaces.get(&shape)
+            {
                 return Ok(ws.clone());
             }
-            let ws = Arc::new(Workspace::new(g, n, shape, config)?);
+            let scratch = match scratches.entry(shape) {
+                Entry::Occupied(e) => e.get().clone(),
+                Entry::Vacant(e) => e
+                    .insert(Arc::new(NetScratch::new(g, n, shape, config)?))
+                    .clone(),
+            };
+            let ws = Arc::new(Workspace::new(g, n, shape, config, scratch)?);
             workspaces.insert(shape, ws.clone());
             Ok(ws)
         };

@@ -50,6 +50,10 @@ pub struct Settings {
     /// error (0: unknown, in checkpoints written before this was recorded).
     #[serde(default)]
     pub train_images: usize,
+    /// How the backward gets layer inputs (`Recompute` in checkpoints written before
+    /// this was recorded). It changes only the last bits of the gradients.
+    #[serde(default)]
+    pub memory: Memory,
 }
 
 /// Where a run stands: `batch` batches of epoch `epoch` done, `step` steps in all.
@@ -153,7 +157,7 @@ impl Trainer {
             ..AdamConfig::default()
         };
         let plan =
-            Plan::new(&state, config.batch, Memory::Recompute, &adam).map_err(|e| match e {
+            Plan::new(&state, config.batch, settings.memory, &adam).map_err(|e| match e {
                 // A buffer over the adapter's limit: say which setting makes it so.
                 Error::Shape {
                     op: "tensor",
@@ -198,10 +202,12 @@ impl Trainer {
     }
 
     /// Resumes from `<out>/checkpoint.safetensors`: model, optimizer, RNG, settings and
-    /// position as saved; `data` loads the dataset for the checkpoint's model.
+    /// position as saved, except `memory` where given (see [`Settings::memory`]); `data`
+    /// loads the dataset for the checkpoint's model.
     pub fn resume(
         gpu: Arc<crate::Gpu>,
         out: &Path,
+        memory: Option<Memory>,
         data: impl FnOnce(&crate::model::ModelConfig, Option<&Path>) -> Result<DataSplit>,
     ) -> Result<Trainer> {
         let path = out.join(CHECKPOINT_FILE);
@@ -231,6 +237,7 @@ impl Trainer {
             )));
         }
         settings.train_images = images;
+        settings.memory = memory.unwrap_or(settings.memory);
         let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
         // The checksum covers the tensors, not this metadata: check it makes sense.
         check_learning_rate(settings.lr)

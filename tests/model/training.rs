@@ -45,6 +45,7 @@ fn settings(epochs: u64) -> Settings {
         temperature: 0.7,
         data: None,
         train_images: 0,
+        memory: Memory::Recompute,
     }
 }
 
@@ -162,7 +163,7 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
     );
     run(&mut t);
     let before = t.evaluate_test(EvalNoise::Half).unwrap().unwrap();
-    let resumed = Trainer::resume(gpu(), dir.path(), |_, _| Ok(tiny_data())).unwrap();
+    let resumed = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data())).unwrap();
     assert_eq!(
         resumed.position,
         Position {
@@ -176,6 +177,33 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
         before, after,
         "log p(x) must be identical after save and load"
     );
+}
+
+#[test]
+fn a_run_keeps_its_memory_policy_unless_resume_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(
+        dir.path(),
+        Settings {
+            max_steps: Some(1),
+            memory: Memory::Store,
+            ..settings(1)
+        },
+    );
+    run(&mut t);
+    let resume = |memory| {
+        Trainer::resume(gpu(), dir.path(), memory, |_, _| Ok(tiny_data()))
+            .unwrap()
+            .settings
+            .memory
+    };
+    assert_eq!(resume(None), Memory::Store);
+    assert_eq!(resume(Some(Memory::Recompute)), Memory::Recompute);
+    // Checkpoints written before the policy was recorded were trained recomputing.
+    let mut old = serde_json::to_value(settings(1)).unwrap();
+    old.as_object_mut().unwrap().remove("memory");
+    let old: Settings = serde_json::from_value(old).unwrap();
+    assert_eq!(old.memory, Memory::Recompute);
 }
 
 #[test]
@@ -217,7 +245,7 @@ fn resume_continues_exactly() {
     );
     run(&mut first);
     drop(first);
-    let mut second = Trainer::resume(gpu(), split.path(), |_, _| Ok(tiny_data())).unwrap();
+    let mut second = Trainer::resume(gpu(), split.path(), None, |_, _| Ok(tiny_data())).unwrap();
     assert_eq!(
         second.position,
         Position {
@@ -259,7 +287,7 @@ fn damaged_checkpoints_are_refused_with_the_file_named() {
     let path = dir.path().join(CHECKPOINT_FILE);
     let bytes = std::fs::read(&path).unwrap();
     let resume_err = || {
-        Trainer::resume(gpu(), dir.path(), |_, _| Ok(tiny_data()))
+        Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data()))
             .err()
             .expect("must fail")
             .to_string()
@@ -548,7 +576,7 @@ fn metadata_that_cannot_be_is_refused_on_resume() {
         bad.meta.insert(key.into(), value);
         // Saved properly: the checksum covers the tensors, not this metadata.
         realnvp::checkpoint::save(&path, &bad).unwrap();
-        let e = Trainer::resume(gpu(), dir.path(), |_, _| Ok(tiny_data()))
+        let e = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data()))
             .err()
             .expect("refused")
             .to_string();

@@ -12,6 +12,7 @@ use realnvp::checkpoint::{self, replace_file};
 use realnvp::data;
 use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
+use realnvp::model::plan::Memory;
 use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
 use realnvp::train::trainer::CHECKPOINT_FILE;
@@ -237,6 +238,8 @@ impl WorkerState {
             temperature: GRID_TEMPERATURE,
             data: None,
             train_images: data.train.len(),
+            // Memory independent of depth: the device also draws the window.
+            memory: Memory::Recompute,
         };
         let trainer = Trainer::new(state, data, settings, Position::default(), &setup.out)?;
         self.begin(trainer, status);
@@ -244,7 +247,7 @@ impl WorkerState {
     }
 
     fn resume_run(&mut self, dir: &Path, status: &Mutex<Status>) -> anyhow::Result<()> {
-        let trainer = Trainer::resume(self.gpu.clone(), dir, |config, saved| {
+        let trainer = Trainer::resume(self.gpu.clone(), dir, None, |config, saved| {
             Ok(data::load_for_model(saved, config.chw())?.0)
         })?;
         self.begin(trainer, status);
