@@ -376,12 +376,13 @@ fn im2col(k: u32, r: u32, q: u32, npix: u32, red: u32) -> f32 {
     return inp[((n * p.cin + i) * p.height + u32(h)) * p.width + u32(w)];
 }
 
-fn tiled(k: u32, lid: u32, wg: vec3<u32>) {
+fn tiled(k: u32, lid: u32, wg: vec3<u32>, nwg: vec3<u32>) {
     let kk = k * k;
     let red = p.cin * kk;
     let npix = p.batch * p.height * p.width;
     let o_base = wg.y * TILE_O;
-    let q_base = wg.x * TILE_P;
+    // Pixel tiles fold into z past 65535 workgroups.
+    let q_base = (wg.x + wg.z * nwg.x) * TILE_P;
     let to = lid / 8u; // 8 groups of 4 channels
     let tp = lid % 8u; // 8 groups of 8 pixels
     // Starting from the bias, as the direct kernels do, keeps every variant's sum in the
@@ -438,13 +439,13 @@ fn tiled(k: u32, lid: u32, wg: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn tiled_k3(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
-    tiled(3u, lid, wg);
+fn tiled_k3(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    tiled(3u, lid, wg, nwg);
 }
 
 @compute @workgroup_size(64)
-fn tiled_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
-    tiled(1u, lid, wg);
+fn tiled_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    tiled(1u, lid, wg, nwg);
 }
 
 // ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ pub fn run(
     steps: usize,
 ) -> Result<Vec<serde_json::Value>> {
     let adapter = crate::runtime::adapter::describe(&gpu.info);
-    let before = gpu.pool_stats().bytes_created;
+    let before = gpu.pool_stats().bytes_held;
     let start = Instant::now();
     let state = ModelState::new(gpu.clone(), config.clone(), 0)?;
     // Building the plan compiles pipelines and, the first time on an adapter, tunes
@@ -87,7 +87,7 @@ pub fn run(
         }),
         json!({
             "bench": "gpu_memory", "memory": format!("{memory:?}"),
-            "bytes_in_buffers": gpu.pool_stats().bytes_created - before,
+            "bytes_in_buffers": gpu.pool_stats().bytes_held - before,
             "parameters": state.layout.param_count(), "adapter": adapter,
         }),
     ];

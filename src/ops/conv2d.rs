@@ -244,11 +244,9 @@ fn gemm(
     } else if variant.direct_block().is_some() {
         grid(oblocks * s.n * s.h * wblocks, WG)
     } else {
-        [
-            (s.n * s.h * s.w).div_ceil(TILE_P) as u32,
-            out_ch.div_ceil(TILE_O) as u32,
-            1,
-        ]
+        // Pixel tiles in x, folded into z past the 65535 limit; channel tiles in y.
+        let [x, z, _] = grid(s.n * s.h * s.w, TILE_P as u32);
+        [x, out_ch.div_ceil(TILE_O) as u32, z]
     };
     gpu.dispatch(
         &SHADER,

@@ -4,7 +4,9 @@
 //!
 //! The timing runs at a proxy batch that does about [`PROXY_FLOPS`] of forward work,
 //! so that tuning every shape of the `mnist` preset costs seconds on a CPU adapter;
-//! real GPUs, which need more work to show their speed, get up to the full batch.
+//! real GPUs, which need more work to show their speed, get up to the full batch. The
+//! cache keys the choice by the shape as timed, so batches at or above the proxy batch
+//! share it.
 //!
 //! [`Tuning`]: crate::runtime::tuning::Tuning
 
@@ -23,11 +25,18 @@ const PROXY_FLOPS_GPU: f64 = 2e9;
 pub fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
     match gpu.tuning() {
         None => Ok(ConvKernels::family(gpu.kernels)),
-        Some(tuning) => tuning.choose(&key(s), || measure(gpu, s)),
+        Some(tuning) => {
+            // Every batch with the same proxy batch shares one measurement and choice.
+            let p = ConvShape {
+                n: proxy_batch(gpu, s),
+                ..s
+            };
+            tuning.choose(&key(p), || gpu.with_one_off_buffers(|| measure(gpu, p)))
+        }
     }
 }
 
-/// The cache key of a shape.
+/// The cache key of a shape as timed (at its proxy batch).
 pub fn key(s: ConvShape) -> String {
     format!(
         "conv2d n{} cin{} cout{} h{} w{} k{}",
@@ -35,7 +44,7 @@ pub fn key(s: ConvShape) -> String {
     )
 }
 
-/// The batch the timing runs at.
+/// The batch the timing runs at: the batch of `s`, or fewer images.
 pub fn proxy_batch(gpu: &Gpu, s: ConvShape) -> usize {
     let per_image = ConvShape { n: 1, ..s }.flops();
     let budget = if gpu.info.device_type == wgpu::DeviceType::Cpu {
@@ -46,12 +55,8 @@ pub fn proxy_batch(gpu: &Gpu, s: ConvShape) -> usize {
     ((budget / per_image).ceil() as usize).clamp(1, s.n)
 }
 
-/// Times every candidate at `s` (at the proxy batch) and returns the fastest of each.
-pub fn measure(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
-    let p = ConvShape {
-        n: proxy_batch(gpu, s),
-        ..s
-    };
+/// Times every candidate at shape `p` and returns the fastest of each.
+fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let x = gpu.zeros([p.n, p.cin, p.h, p.w])?;
     let w = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
     let bias = gpu.zeros([p.cout])?;

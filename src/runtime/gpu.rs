@@ -182,6 +182,21 @@ impl Gpu {
         Ok(t)
     }
 
+    /// Runs one-off `work` (kernel tuning), then releases the scratch tensors it alone
+    /// asked for and every buffer left idle in the pool, so that its temporaries do not
+    /// stay allocated for the life of the device.
+    pub fn with_one_off_buffers<T>(&self, work: impl FnOnce() -> T) -> T {
+        let kept: std::collections::HashSet<Shape> =
+            self.scratch.lock().unwrap().keys().cloned().collect();
+        let result = work();
+        self.scratch
+            .lock()
+            .unwrap()
+            .retain(|shape, _| kept.contains(shape));
+        self.pool.trim();
+        result
+    }
+
     pub fn zeros(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let t = self.empty(shape)?;
         let mut enc = self.device.create_command_encoder(&Default::default());

@@ -22,13 +22,20 @@ pub struct BufferPool {
     next_id: AtomicU64,
     created: AtomicU64,
     created_bytes: AtomicU64,
+    released: AtomicU64,
+    released_bytes: AtomicU64,
 }
 
-/// Counters a test or benchmark reads to prove a step allocates nothing.
+/// Counters a test or benchmark reads to prove a step allocates nothing, and what the
+/// pool holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolStats {
     pub buffers_created: u64,
     pub bytes_created: u64,
+    /// Buffers and bytes still held (by tensors, or idle in the pool): those created
+    /// less those [`BufferPool::trim`] released.
+    pub buffers_held: u64,
+    pub bytes_held: u64,
 }
 
 impl BufferPool {
@@ -91,10 +98,35 @@ impl BufferPool {
             .push((id, buffer));
     }
 
+    /// Releases every idle buffer (freed tensors' and readback buffers), for after
+    /// one-off work whose buffers nothing will reuse.
+    pub fn trim(&self) {
+        let idle: Vec<wgpu::Buffer> = {
+            let mut free = self.free.lock().unwrap();
+            let mut readback = self.readback.lock().unwrap();
+            free.drain()
+                .flat_map(|(_, v)| v.into_iter().map(|(_, b)| b))
+                .chain(readback.drain().flat_map(|(_, v)| v))
+                .collect()
+        };
+        // Dropped, not destroyed: wgpu frees each once no submission still uses it.
+        for buffer in idle {
+            self.released.fetch_add(1, Ordering::Relaxed);
+            self.released_bytes
+                .fetch_add(buffer.size(), Ordering::Relaxed);
+        }
+    }
+
     pub fn stats(&self) -> PoolStats {
+        let (created, created_bytes) = (
+            self.created.load(Ordering::Relaxed),
+            self.created_bytes.load(Ordering::Relaxed),
+        );
         PoolStats {
-            buffers_created: self.created.load(Ordering::Relaxed),
-            bytes_created: self.created_bytes.load(Ordering::Relaxed),
+            buffers_created: created,
+            bytes_created: created_bytes,
+            buffers_held: created - self.released.load(Ordering::Relaxed),
+            bytes_held: created_bytes - self.released_bytes.load(Ordering::Relaxed),
         }
     }
 }

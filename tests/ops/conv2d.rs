@@ -132,6 +132,70 @@ fn conv_forward_and_backward_match_cpu_for_every_kernel_variant() {
     }
 }
 
+/// More than 65535 workgroups' worth of pixels (64 per workgroup or tile): every
+/// variant folds its grid and still covers each pixel once.
+#[test]
+fn conv_past_the_workgroup_count_limit_matches_cpu_for_every_variant() {
+    let gpu = gpu();
+    let mut r = rng(14);
+    let s = ConvShape {
+        n: 1,
+        cin: 1,
+        cout: 2,
+        h: 1025,
+        w: 4100,
+        // The folding does not depend on k; 1 keeps the test quick.
+        k: 1,
+    };
+    assert!(s.n * s.h * s.w > 65535 * 64);
+    let (xs, ws, ys) = (
+        [s.n, s.cin, s.h, s.w],
+        [s.cout, s.cin, s.k, s.k],
+        [s.n, s.cout, s.h, s.w],
+    );
+    let x = f32_exact(uniform(&mut r, xs.iter().product(), 1.0));
+    let w = f32_exact(uniform(&mut r, ws.iter().product(), 0.5));
+    let b = f32_exact(uniform(&mut r, s.cout, 0.5));
+    let want = cpu::forward(&x, &w, Some(&b), &s);
+    let (xt, wt, bt) = (
+        upload(&gpu, xs, &x),
+        upload(&gpu, ws, &w),
+        upload(&gpu, [s.cout], &b),
+    );
+    // Every variant gives the same bits (tested on small shapes), so the first is
+    // checked against the CPU and the others against it, bit for bit.
+    let mut first: Option<Vec<f32>> = None;
+    for gemm in Gemm::ALL {
+        let kernels = ConvKernels {
+            forward: gemm,
+            ..ConvKernels::family(gpu.kernels)
+        };
+        let y = gpu.empty(ys).unwrap();
+        let fwd = conv2d::forward_with(&gpu, kernels, &xt, &wt, Some(&bt), &y).unwrap();
+        gpu.run(|p| fwd.encode(p));
+        let got = gpu.read(&y).unwrap();
+        match &first {
+            None => {
+                assert_close(
+                    &format!("{gemm:?} y"),
+                    &realnvp::check::widen(&got),
+                    &want,
+                    1e-5,
+                    1e-4,
+                );
+                first = Some(got);
+            }
+            Some(first) => assert!(
+                got.iter()
+                    .zip(first)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{gemm:?} differs from {:?} past the workgroup count limit",
+                Gemm::ALL[0]
+            ),
+        }
+    }
+}
+
 #[test]
 fn conv_forward_without_bias() {
     let gpu = gpu();
@@ -270,7 +334,7 @@ fn conv_shape_errors_name_the_op_and_shapes() {
 }
 
 /// With tuning on, conv2d builds with the measured kernels of each shape, records the
-/// choice, and still computes the convolution.
+/// choice, releases what it measured with, and still computes the convolution.
 #[test]
 fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
     // A device of its own: tuning is a property of the Gpu.
@@ -299,7 +363,18 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
         upload(&gpu, [s.cout, s.cin, 3, 3], &w),
     );
     let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+    let before = gpu.pool_stats();
     let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
+    let after = gpu.pool_stats();
+    assert!(
+        after.buffers_created > before.buffers_created,
+        "nothing was measured"
+    );
+    assert_eq!(
+        (after.buffers_held, after.bytes_held),
+        (before.buffers_held, before.bytes_held),
+        "tuning left its temporaries allocated"
+    );
     gpu.run(|p| op.encode(p));
     assert_close(
         "tuned forward",

@@ -2,6 +2,7 @@
 //! how long the last GPU request took.
 
 use realnvp::Gpu;
+use realnvp::ops::conv2d::ConvKernels;
 
 use crate::worker::Status;
 
@@ -37,14 +38,24 @@ impl Device {
                 row("backend", format!("{:?}", info.backend));
                 row("type", format!("{:?}", info.device_type));
                 row("driver", format!("{} {}", info.driver, info.driver_info));
-                row("kernel family", format!("{:?}", gpu.kernels));
+                row(
+                    "conv kernels",
+                    match gpu.tuning() {
+                        None => format!("{:?} family, not tuned", gpu.kernels),
+                        Some(t) => format!(
+                            "tuned per shape ({} shapes in the cache), else the {:?} family",
+                            t.choices().len(),
+                            gpu.kernels
+                        ),
+                    },
+                );
                 let pool = gpu.pool_stats();
                 row(
                     "GPU memory in buffers",
                     format!(
                         "{:.1} MB in {} buffers",
-                        pool.bytes_created as f64 / 1e6,
-                        pool.buffers_created
+                        pool.bytes_held as f64 / 1e6,
+                        pool.buffers_held
                     ),
                 );
                 row(
@@ -61,5 +72,31 @@ impl Device {
                     }),
                 );
             });
+        if let Some(tuning) = gpu.tuning() {
+            egui::CollapsingHeader::new("tuned conv kernels").show(ui, |ui| {
+                egui::Grid::new("tuned kernels")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (shape, choice) in tuning.choices() {
+                            ui.label(shape);
+                            ui.label(describe_choice(choice));
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+    }
+}
+
+/// "forward Direct16, grad input Direct8, grad weight Direct16", or the raw value of a
+/// choice this version does not know.
+fn describe_choice(choice: serde_json::Value) -> String {
+    match serde_json::from_value::<ConvKernels>(choice.clone()) {
+        Ok(k) => format!(
+            "forward {:?}, grad input {:?}, grad weight {:?}",
+            k.forward, k.grad_input, k.grad_weight
+        ),
+        Err(_) => choice.to_string(),
     }
 }
