@@ -17,6 +17,8 @@ const OP_BACKWARD: &str = "conv2d_backward";
 /// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
 const TILE_O: usize = 32;
 const TILE_P: usize = 64;
+/// The most weights [`Gemm::Direct16Uniform`] takes: a 64 KiB uniform array.
+pub const UNIFORM_WEIGHTS: usize = 16384;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Default)]
@@ -118,6 +120,9 @@ pub enum Gemm {
     Direct8,
     /// 16 channels x 8 columns per invocation.
     Direct16,
+    /// As `Direct16`, reading the weights through a uniform buffer (at most
+    /// [`UNIFORM_WEIGHTS`] of them).
+    Direct16Uniform,
     /// 32 x 64 tiles through workgroup memory.
     Tiled,
     /// One pixel x 8 channels per invocation, the channel block per workgroup (uniform
@@ -128,10 +133,11 @@ pub enum Gemm {
 }
 
 impl Gemm {
-    pub const ALL: [Gemm; 6] = [
+    pub const ALL: [Gemm; 7] = [
         Gemm::Direct,
         Gemm::Direct8,
         Gemm::Direct16,
+        Gemm::Direct16Uniform,
         Gemm::Tiled,
         Gemm::Broadcast8,
         Gemm::Broadcast16,
@@ -142,6 +148,7 @@ impl Gemm {
             Gemm::Direct => ["direct_k3", "direct_k1"],
             Gemm::Direct8 => ["direct8_k3", "direct8_k1"],
             Gemm::Direct16 => ["direct16_k3", "direct16_k1"],
+            Gemm::Direct16Uniform => ["direct16_uniform_k3", "direct16_uniform_k1"],
             Gemm::Tiled => ["tiled_k3", "tiled_k1"],
             Gemm::Broadcast8 => ["broadcast8_k3", "broadcast8_k1"],
             Gemm::Broadcast16 => ["broadcast16_k3", "broadcast16_k1"],
@@ -157,12 +164,17 @@ impl Gemm {
         }
     }
 
+    /// Whether this variant can run convolutions of shape `s`.
+    pub fn fits(self, s: ConvShape) -> bool {
+        self != Gemm::Direct16Uniform || s.cout * s.cin * s.k * s.k <= UNIFORM_WEIGHTS
+    }
+
     /// Output channels x columns per invocation of the direct variants.
     fn direct_block(self) -> Option<(usize, usize)> {
         match self {
             Gemm::Direct => Some((4, 8)),
             Gemm::Direct8 => Some((8, 8)),
-            Gemm::Direct16 => Some((16, 8)),
+            Gemm::Direct16 | Gemm::Direct16Uniform => Some((16, 8)),
             _ => None,
         }
     }
@@ -229,7 +241,17 @@ fn gemm(
     weight: &Tensor,
     bias: Option<&Tensor>,
     out: &Tensor,
-) -> Result<crate::runtime::Dispatch> {
+) -> Result<Vec<crate::runtime::Dispatch>> {
+    if !variant.fits(s) {
+        return shape_err(
+            OP,
+            format!(
+                "{variant:?} takes at most {UNIFORM_WEIGHTS} weights; weight {} has {}",
+                weight.shape(),
+                weight.numel()
+            ),
+        );
+    }
     let out_ch = params.cout as usize;
     let (ch, cols) = variant.direct_block().unwrap_or((1, 1));
     let (wblocks, oblocks) = (s.w.div_ceil(cols), out_ch.div_ceil(ch));
@@ -248,22 +270,38 @@ fn gemm(
         let [x, z, _] = grid(s.n * s.h * s.w, TILE_P as u32);
         [x, out_ch.div_ceil(TILE_O) as u32, z]
     };
-    gpu.dispatch(
-        &SHADER,
-        variant.entry(s.k),
-        &p,
-        &[
-            Bind::read(1, inp),
-            Bind::read(2, weight),
-            // Entry points always reference the bias; without one the weight stands in
-            // (read at channels < cout, within the weight, and then discarded as
-            // use_bias = 0 says).
-            Bind::read(3, bias.unwrap_or(weight)),
-            Bind::write(4, out),
-        ],
-        workgroups,
-    )
-    .map(|d| d.with_kind(kind))
+    let mut binds = vec![
+        Bind::read(1, inp),
+        // Entry points always reference the bias; without one the weight stands in
+        // (read at channels < cout, within the weight, and then discarded as
+        // use_bias = 0 says).
+        Bind::read(3, bias.unwrap_or(weight)),
+        Bind::write(4, out),
+    ];
+    let mut dispatches = Vec::new();
+    let staged;
+    if variant == Gemm::Direct16Uniform {
+        // Written and read within this op's own dispatches: one buffer serves every conv.
+        staged = gpu.scratch([UNIFORM_WEIGHTS])?;
+        dispatches.push(
+            gpu.dispatch(
+                &SHADER,
+                "weight_to_uniform",
+                &p,
+                &[Bind::read(2, weight), Bind::write(11, &staged)],
+                grid(UNIFORM_WEIGHTS, WG),
+            )?
+            .with_kind(kind),
+        );
+        binds.push(Bind::uniform(10, &staged));
+    } else {
+        binds.push(Bind::read(2, weight));
+    }
+    dispatches.push(
+        gpu.dispatch(&SHADER, variant.entry(s.k), &p, &binds, workgroups)?
+            .with_kind(kind),
+    );
+    Ok(dispatches)
 }
 
 /// y = conv(x, weight) + bias, with the kernels chosen for this shape (see [`kernels_for`]).
@@ -301,7 +339,7 @@ pub fn forward_with(
         use_bias: bias.is_some() as u32,
         ..Default::default()
     };
-    Ok(Op::new(vec![gemm(
+    Ok(Op::new(gemm(
         "conv2d forward",
         gpu,
         kernels.forward,
@@ -311,7 +349,7 @@ pub fn forward_with(
         weight,
         bias,
         y,
-    )?]))
+    )?))
 }
 
 /// Where the backward pass puts its results. Parameter gradients are always added.
@@ -381,7 +419,7 @@ pub fn backward_with(
     };
     let mut dispatches = Vec::new();
     if let Some((dx, mode)) = grads.dx {
-        dispatches.push(grad_input_gemm(
+        dispatches.extend(grad_input_gemm(
             gpu,
             kernels.grad_input,
             s,
@@ -441,9 +479,9 @@ pub fn grad_input_with(
         &[("dx", dx)],
         &[("weight", weight), ("dy", dy)],
     )?;
-    Ok(Op::new(vec![grad_input_gemm(
+    Ok(Op::new(grad_input_gemm(
         gpu, variant, s, dy, weight, dx, mode,
-    )?]))
+    )?))
 }
 
 fn grad_input_gemm(
@@ -454,7 +492,7 @@ fn grad_input_gemm(
     weight: &Tensor,
     dx: &Tensor,
     mode: GradMode,
-) -> Result<crate::runtime::Dispatch> {
+) -> Result<Vec<crate::runtime::Dispatch>> {
     let kk = (s.k * s.k) as u32;
     let params = Params {
         batch: s.n as u32,

@@ -66,12 +66,14 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let dw = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
     let db = gpu.zeros([p.cout])?;
     let base = ConvKernels::family(gpu.kernels);
+    // Grad input's transposed shape has the same weights, so the same variants fit.
+    let gemms: Vec<Gemm> = Gemm::ALL.into_iter().filter(|g| g.fits(p)).collect();
 
-    let forward = fastest(gpu, &Gemm::ALL, |g| {
+    let forward = fastest(gpu, &gemms, |g| {
         let kernels = ConvKernels { forward: g, ..base };
         conv2d::forward_with(gpu, kernels, &x, &w, Some(&bias), &y)
     })?;
-    let grad_input = fastest(gpu, &Gemm::ALL, |g| {
+    let grad_input = fastest(gpu, &gemms, |g| {
         conv2d::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
     })?;
     let grad_weight = fastest(gpu, &WeightGrad::ALL, |f| {

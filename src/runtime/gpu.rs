@@ -425,14 +425,16 @@ impl Gpu {
 /// that within a dispatch (and aborts) even for disjoint views, such as two views of one
 /// arena.
 fn exclusive_writes(shader: &Wgsl, entry: &str, binds: &[Bind<'_>]) -> Result<()> {
-    let tensors = |access: Access| {
+    let tensors = |accesses: &'static [Access]| {
         binds
             .iter()
-            .filter(move |b| b.access == access)
+            .filter(move |b| accesses.contains(&b.access))
             .filter_map(|b| Some((b.slot, b.tensor()?)))
     };
-    for (w_slot, w) in tensors(Access::ReadWrite) {
-        if let Some((r_slot, r)) = tensors(Access::Read).find(|(_, r)| r.shares_buffer(w)) {
+    for (w_slot, w) in tensors(&[Access::ReadWrite]) {
+        if let Some((r_slot, r)) =
+            tensors(&[Access::Read, Access::Uniform]).find(|(_, r)| r.shares_buffer(w))
+        {
             return Err(Error::Shape {
                 op: "dispatch",
                 detail: format!(

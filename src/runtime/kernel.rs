@@ -52,6 +52,9 @@ pub enum Access {
     Read,
     /// A storage buffer, read and written.
     ReadWrite,
+    /// A uniform buffer (read only; a fixed-size array in WGSL, so the tensor bound must
+    /// be at least that size).
+    Uniform,
     /// A 2-D `Rgba8Unorm` storage texture, written only (pictures for the screen).
     WriteTexture,
 }
@@ -86,6 +89,14 @@ impl<'a> Bind<'a> {
             slot,
             target: Target::Tensor(tensor),
             access: Access::ReadWrite,
+        }
+    }
+
+    pub fn uniform(slot: u32, tensor: &'a Tensor) -> Self {
+        Bind {
+            slot,
+            target: Target::Tensor(tensor),
+            access: Access::Uniform,
         }
     }
 
@@ -228,6 +239,11 @@ impl KernelCache {
                             access: wgpu::StorageTextureAccess::WriteOnly,
                             format: wgpu::TextureFormat::Rgba8Unorm,
                             view_dimension: wgpu::TextureViewDimension::D2,
+                        },
+                        Access::Uniform => wgpu::BindingType::Buffer {
+                            ty: wgpu::BufferBindingType::Uniform,
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
                         },
                         Access::Read | Access::ReadWrite => wgpu::BindingType::Buffer {
                             ty: wgpu::BufferBindingType::Storage {

@@ -196,6 +196,42 @@ fn conv_past_the_workgroup_count_limit_matches_cpu_for_every_variant() {
     }
 }
 
+/// The uniform-weights variant takes at most 64 KiB of weights: past that it is never
+/// tuned in, and asking for it is a clear error.
+#[test]
+fn uniform_weights_variant_refuses_weights_past_64_kib() {
+    let gpu = gpu();
+    let s = ConvShape {
+        n: 1,
+        cin: 64,
+        cout: 64,
+        h: 4,
+        w: 4,
+        k: 3,
+    };
+    assert!(!Gemm::Direct16Uniform.fits(s));
+    assert!(Gemm::Direct16Uniform.fits(ConvShape {
+        cin: 32,
+        cout: 32,
+        ..s
+    }));
+    let x = gpu.zeros([s.n, s.cin, s.h, s.w]).unwrap();
+    let w = gpu.zeros([s.cout, s.cin, s.k, s.k]).unwrap();
+    let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+    let kernels = ConvKernels {
+        forward: Gemm::Direct16Uniform,
+        ..ConvKernels::family(gpu.kernels)
+    };
+    let e = conv2d::forward_with(&gpu, kernels, &x, &w, None, &y)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        e.contains("at most 16384 weights") && e.contains("36864"),
+        "{e}"
+    );
+}
+
 #[test]
 fn conv_forward_without_bias() {
     let gpu = gpu();
