@@ -287,7 +287,7 @@ fn direct16_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 // Direct, 16 channels, weights through a uniform buffer: on lavapipe a storage-buffer
 // load whose address differs between invocations is a loop over the SIMD lanes with a
 // bounds-check branch per lane, a uniform-buffer load a branch-free gather, and the 48
-// weight loads per input channel and kernel row dominate (measured 1.3-1.5x faster
+// weight loads per input channel and kernel row dominate (measured 1.25-1.5x faster
 // than `direct16`). Uniform arrays have a fixed size, so the weights (at most
 // UNIFORM_WEIGHTS values) are first copied by `weight_to_uniform` into a 64 KiB
 // scratch bound both as `weight_stage` there and as `weight_u` here.

@@ -164,6 +164,11 @@ impl Gemm {
         }
     }
 
+    /// Registers only: no workgroup memory, each invocation a block of outputs.
+    pub fn is_direct(self) -> bool {
+        self.direct_block().is_some()
+    }
+
     /// Whether this variant can run convolutions of shape `s`.
     pub fn fits(self, s: ConvShape) -> bool {
         self != Gemm::Direct16Uniform || s.cout * s.cin * s.k * s.k <= UNIFORM_WEIGHTS

@@ -66,8 +66,19 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let dw = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
     let db = gpu.zeros([p.cout])?;
     let base = ConvKernels::family(gpu.kernels);
-    // Grad input's transposed shape has the same weights, so the same variants fit.
-    let gemms: Vec<Gemm> = Gemm::ALL.into_iter().filter(|g| g.fits(p)).collect();
+    // On a CPU adapter the workgroup-memory and one-pixel-per-invocation variants ran
+    // 2-5x slower than the direct ones at every shape measured (README, "Benchmarks"):
+    // not timing them spares their compilation too. Grad input's transposed shape has
+    // the same weights, so the same variants fit.
+    let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
+    let gemms: Vec<Gemm> = Gemm::ALL
+        .into_iter()
+        .filter(|g| g.fits(p) && (g.is_direct() || !cpu))
+        .collect();
+    let grad_weights: Vec<WeightGrad> = WeightGrad::ALL
+        .into_iter()
+        .filter(|f| !(cpu && *f == WeightGrad::Tiled))
+        .collect();
 
     let forward = fastest(gpu, &gemms, |g| {
         let kernels = ConvKernels { forward: g, ..base };
@@ -76,7 +87,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let grad_input = fastest(gpu, &gemms, |g| {
         conv2d::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
     })?;
-    let grad_weight = fastest(gpu, &WeightGrad::ALL, |f| {
+    let grad_weight = fastest(gpu, &grad_weights, |f| {
         let kernels = ConvKernels {
             grad_weight: f,
             ..base
