@@ -102,7 +102,7 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
                 "clock": clock.name(), "adapter": adapter,
             }));
         };
-        for gemm in Gemm::ALL.into_iter().filter(|g| g.fits(s)) {
+        for gemm in Gemm::ALL.into_iter().filter(|g| g.fits(gpu, s)) {
             let kernels = ConvKernels {
                 forward: gemm,
                 ..ConvKernels::family(gpu.kernels)

@@ -72,7 +72,7 @@ pub struct TrainArgs {
     /// How the backward gets layer inputs: `recompute` (the default: activation memory
     /// independent of depth) or `store` (keeps every activation: each s,t network runs
     /// once per step instead of twice, about a fifth less time per mnist step for ~3x
-    /// the activation memory). With --resume it replaces the run's own choice; the
+    /// the buffer memory). With --resume it replaces the run's own choice; the
     /// gradients then differ in their last bits, so the continuation is not bit-exact.
     #[arg(long, value_enum)]
     memory: Option<Memory>,

@@ -169,9 +169,12 @@ impl Gemm {
         self.direct_block().is_some()
     }
 
-    /// Whether this variant can run convolutions of shape `s`.
-    pub fn fits(self, s: ConvShape) -> bool {
-        self != Gemm::Direct16Uniform || s.cout * s.cin * s.k * s.k <= UNIFORM_WEIGHTS
+    /// Whether this variant can run convolutions of shape `s` on `gpu`.
+    pub fn fits(self, gpu: &Gpu, s: ConvShape) -> bool {
+        self != Gemm::Direct16Uniform
+            || (s.cout * s.cin * s.k * s.k <= UNIFORM_WEIGHTS
+                && gpu.device.limits().max_uniform_buffer_binding_size as usize
+                    >= 4 * UNIFORM_WEIGHTS)
     }
 
     /// Output channels x columns per invocation of the direct variants.
@@ -247,13 +250,15 @@ fn gemm(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
-    if !variant.fits(s) {
+    if !variant.fits(gpu, s) {
         return shape_err(
             OP,
             format!(
-                "{variant:?} takes at most {UNIFORM_WEIGHTS} weights; weight {} has {}",
+                "{variant:?} takes at most {UNIFORM_WEIGHTS} weights, in a uniform buffer \
+                 of at least 64 KiB; weight {} has {} (the adapter allows {} bytes)",
                 weight.shape(),
-                weight.numel()
+                weight.numel(),
+                gpu.device.limits().max_uniform_buffer_binding_size
             ),
         );
     }
@@ -294,9 +299,9 @@ fn gemm(
                 "weight_to_uniform",
                 &p,
                 &[Bind::read(2, weight), Bind::write(11, &staged)],
-                grid(UNIFORM_WEIGHTS, WG),
+                grid(weight.numel(), WG),
             )?
-            .with_kind(kind),
+            .with_kind("conv2d weight staging"),
         );
         binds.push(Bind::uniform(10, &staged));
     } else {

@@ -38,6 +38,8 @@ fn shapes() -> Vec<ConvShape> {
         s(1, 1, 4, 28, 28, 3),
         // cin * 9 = 81: the tiled grad weight spans two 64-wide reduction tiles.
         s(1, 9, 34, 6, 5, 3),
+        // 15876 weights: the uniform-weights variant reads near the end of its 64 KiB.
+        s(1, 42, 42, 3, 5, 3),
     ]
 }
 
@@ -132,8 +134,10 @@ fn conv_forward_and_backward_match_cpu_for_every_kernel_variant() {
     }
 }
 
-/// More than 65535 workgroups' worth of pixels (64 per workgroup or tile): every
-/// variant folds its grid and still covers each pixel once.
+/// More than 65535 workgroups' worth of pixels (64 per workgroup or tile): the tiled
+/// and broadcast variants fold their grids past the limit and still cover each pixel
+/// once (the direct ones, 8 columns per invocation, stay below it at this size and are
+/// checked alongside).
 #[test]
 fn conv_past_the_workgroup_count_limit_matches_cpu_for_every_variant() {
     let gpu = gpu();
@@ -209,12 +213,15 @@ fn uniform_weights_variant_refuses_weights_past_64_kib() {
         w: 4,
         k: 3,
     };
-    assert!(!Gemm::Direct16Uniform.fits(s));
-    assert!(Gemm::Direct16Uniform.fits(ConvShape {
-        cin: 32,
-        cout: 32,
-        ..s
-    }));
+    assert!(!Gemm::Direct16Uniform.fits(&gpu, s));
+    assert!(Gemm::Direct16Uniform.fits(
+        &gpu,
+        ConvShape {
+            cin: 32,
+            cout: 32,
+            ..s
+        }
+    ));
     let x = gpu.zeros([s.n, s.cin, s.h, s.w]).unwrap();
     let w = gpu.zeros([s.cout, s.cin, s.k, s.k]).unwrap();
     let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
@@ -230,6 +237,14 @@ fn uniform_weights_variant_refuses_weights_past_64_kib() {
         e.contains("at most 16384 weights") && e.contains("36864"),
         "{e}"
     );
+}
+
+#[test]
+fn the_shader_and_the_launcher_agree_on_the_uniform_weight_count() {
+    let wgsl = include_str!("../../shaders/conv2d.wgsl");
+    let line = format!("const UNIFORM_WEIGHTS: u32 = {}u;", conv2d::UNIFORM_WEIGHTS);
+    assert!(wgsl.contains(&line), "shaders/conv2d.wgsl lacks `{line}`");
+    assert!(wgsl.contains("array<vec4<f32>, 4096>") && conv2d::UNIFORM_WEIGHTS == 4 * 4096);
 }
 
 #[test]
@@ -399,8 +414,9 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
         upload(&gpu, [s.cout, s.cin, 3, 3], &w),
     );
     let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+    // Around the tuning alone: the op built next may create its own scratch.
     let before = gpu.pool_stats();
-    let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
+    realnvp::ops::conv2d_tune::kernels_for(&gpu, s).unwrap();
     let after = gpu.pool_stats();
     assert!(
         after.buffers_created > before.buffers_created,
@@ -411,6 +427,7 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
         (before.buffers_held, before.bytes_held),
         "tuning left its temporaries allocated"
     );
+    let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
     gpu.run(|p| op.encode(p));
     assert_close(
         "tuned forward",

@@ -247,9 +247,13 @@ impl WorkerState {
     }
 
     fn resume_run(&mut self, dir: &Path, status: &Mutex<Status>) -> anyhow::Result<()> {
-        let trainer = Trainer::resume(self.gpu.clone(), dir, None, |config, saved| {
-            Ok(data::load_for_model(saved, config.chw())?.0)
-        })?;
+        // Memory independent of depth here too, whatever the run used before.
+        let trainer = Trainer::resume(
+            self.gpu.clone(),
+            dir,
+            Some(Memory::Recompute),
+            |config, saved| Ok(data::load_for_model(saved, config.chw())?.0),
+        )?;
         self.begin(trainer, status);
         Ok(())
     }
