@@ -291,7 +291,9 @@ fn direct16_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 // than `direct16`). Uniform arrays have a fixed size, so the weights (at most
 // UNIFORM_WEIGHTS values) are first copied by `weight_to_uniform` into a 64 KiB
 // scratch bound both as `weight_stage` there and as `weight_u` here (the rest of it
-// is never read).
+// is never read). The body repeats `direct16` but for the weight loads: WGSL has no
+// generics, and one body choosing its loads by a flag would make both entry points
+// statically use (and so need bound) both weight bindings.
 const UNIFORM_WEIGHTS: u32 = 16384u;
 @group(0) @binding(10) var<uniform> weight_u: array<vec4<f32>, 4096>;
 @group(0) @binding(11) var<storage, read_write> weight_stage: array<f32>;
