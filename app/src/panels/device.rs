@@ -74,16 +74,19 @@ impl Device {
             });
         if let Some(tuning) = gpu.tuning() {
             egui::CollapsingHeader::new("tuned conv kernels").show(ui, |ui| {
-                egui::Grid::new("tuned kernels")
-                    .num_columns(2)
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for (shape, choice) in tuning.choices() {
-                            ui.label(shape);
-                            ui.label(describe_choice(choice));
-                            ui.end_row();
-                        }
-                    });
+                // The cache holds every shape tuned on this machine: it can outgrow the window.
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    egui::Grid::new("tuned kernels")
+                        .num_columns(2)
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for (shape, choice) in tuning.choices() {
+                                ui.label(shape);
+                                ui.label(describe_choice(choice));
+                                ui.end_row();
+                            }
+                        });
+                });
             });
         }
     }
