@@ -17,8 +17,8 @@ use crate::panels::your_image::YourImage;
 use crate::worker::Worker;
 use realnvp::runtime::tuning::Tuning;
 
-/// Where the weights-only mnist model shipped with the app goes (not trained yet: the
-/// app says no model is open when the file is missing).
+/// The weights-only `mnist` model shipped with the app (README "The bundled model" says
+/// how it was trained); the app opens it when given no other.
 pub fn bundled_model() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -141,16 +141,16 @@ impl App {
             .last_demo_step
             .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
         if shown && !status.busy && due {
-            drop(status);
             // The window test waits for these lines; the figures are the app's own timing.
-            let latency = self.worker.status().last_latency;
+            let model = status.model.as_ref().map_or("no model", |m| m.path.as_str());
             println!(
-                "demo: grid shown at temperature {:.1} (request to texture {:.2} s, frame \
-                 interval while decoding {:.0} ms)",
+                "demo: {model}: grid shown at temperature {:.1} (request to texture {:.2} \
+                 s, frame interval while decoding {:.0} ms)",
                 self.samples.grid.temperature,
-                latency.map_or(f64::NAN, |t| t.as_secs_f64()),
+                status.last_latency.map_or(f64::NAN, |t| t.as_secs_f64()),
                 self.device.frame_interval * 1e3
             );
+            drop(status);
             let t = &mut self.samples.grid.temperature;
             *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
             self.last_demo_step = Some(std::time::Instant::now());

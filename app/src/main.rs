@@ -1,5 +1,5 @@
-//! realnvp-app: the desktop face of realnvp. `--checkpoint FILE` opens a model (with
-//! no arguments it opens `assets/models/mnist.safetensors`, which is not bundled yet);
+//! realnvp-app: the desktop face of realnvp. With no arguments it opens the bundled
+//! `mnist` model (`assets/models/mnist.safetensors`); `--checkpoint FILE` opens another;
 //! `--train ...` trains headless through the same code as `realnvp train`; no usable
 //! adapter is a message saying what to install, not a panic.
 
@@ -16,8 +16,8 @@ use realnvp_app::{App, ModelSource, device};
     about = "Real NVP samples and training, live"
 )]
 struct Args {
-    /// A checkpoint or weights-only file (default: assets/models/mnist.safetensors, the
-    /// bundled model once it is trained).
+    /// A checkpoint or weights-only file (default: the bundled mnist model,
+    /// assets/models/mnist.safetensors).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
     /// Use the first adapter whose name contains this (also $REALNVP_ADAPTER).
@@ -26,6 +26,9 @@ struct Args {
     /// Start on the Your image panel with this PNG or JPEG.
     #[arg(long)]
     image: Option<PathBuf>,
+    /// The side of the Samples panel's grid at start (4 to 16 images).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(4..=16))]
+    grid: u8,
     /// Move the temperature slider by itself each time a grid is shown (for demos and
     /// the window test).
     #[arg(long)]
@@ -72,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         Box::new(move |cc| {
             let mut app = App::new(cc, source, true)?;
             app.demo = args.demo;
+            app.samples.grid.side = usize::from(args.grid);
             if let Some(image) = args.image {
                 app.show_image(image);
             }

@@ -30,6 +30,13 @@ pub enum Purpose {
     Training,
 }
 
+/// How far [`Pictures::draw_until`] got.
+pub enum Drawn {
+    Complete(Picture),
+    /// Asked to stop with images `next..` still to draw.
+    Stopped { next: usize },
+}
+
 struct Grid {
     picture: Picture,
     layout: Layout,
@@ -123,6 +130,25 @@ impl Pictures {
         side: usize,
         z: &[Vec<f32>],
     ) -> anyhow::Result<Picture> {
+        match self.draw_until(plan, purpose, side, z, 0, || false)? {
+            Drawn::Complete(picture) => Ok(picture),
+            Drawn::Stopped { .. } => unreachable!("never asked to stop"),
+        }
+    }
+
+    /// As [`Pictures::draw`], from image `first` of `z` on (the tiles before it are
+    /// already drawn), one plan batch per GPU submission, asking `stop` after each batch
+    /// is on the texture: a long grid gives way to a request that should not wait for
+    /// it, and goes on later from where it stopped.
+    pub fn draw_until(
+        &mut self,
+        plan: &Plan,
+        purpose: Purpose,
+        side: usize,
+        z: &[Vec<f32>],
+        first: usize,
+        stop: impl Fn() -> bool,
+    ) -> anyhow::Result<Drawn> {
         anyhow::ensure!(
             z.len() <= side * side,
             "{} images in a {side}x{side} grid",
@@ -131,25 +157,32 @@ impl Pictures {
         let [_, h, w] = plan.chw;
         let gpu = self.gpu.clone();
         let grid = self.grid(purpose, side, [h, w])?;
-        plan.decode_chunks(z, |plan, chunk| {
-            let key = (chunk.start, chunk.real);
-            if !grid.tiles.contains_key(&key) {
-                let op = display::tiles(
-                    &gpu,
-                    &plan.images,
-                    chunk.real,
-                    chunk.start,
-                    &grid.layout,
-                    &grid.picture.texture,
-                )?;
-                grid.tiles.insert(key, op);
+        for start in (first..z.len()).step_by(plan.batch) {
+            let end = (start + plan.batch).min(z.len());
+            plan.decode_chunks(&z[start..end], |plan, chunk| {
+                let key = (start + chunk.start, chunk.real);
+                if !grid.tiles.contains_key(&key) {
+                    let op = display::tiles(
+                        &gpu,
+                        &plan.images,
+                        chunk.real,
+                        key.0,
+                        &grid.layout,
+                        &grid.picture.texture,
+                    )?;
+                    grid.tiles.insert(key, op);
+                }
+                let op = &grid.tiles[&key];
+                gpu.run(|pass| op.encode(pass));
+                Ok(())
+            })?;
+            // Waiting per batch keeps `stop` honest: submitted work cannot be recalled.
+            gpu.wait()?;
+            if end < z.len() && stop() {
+                return Ok(Drawn::Stopped { next: end });
             }
-            let op = &grid.tiles[&key];
-            gpu.run(|pass| op.encode(pass));
-            Ok(())
-        })?;
-        gpu.wait()?;
-        Ok(grid.picture.clone())
+        }
+        Ok(Drawn::Complete(grid.picture.clone()))
     }
 
     fn grid(

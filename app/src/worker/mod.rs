@@ -1,9 +1,11 @@
 //! The GPU worker: one thread owns the model and does every GPU request, so the UI
 //! thread never waits on the GPU. Each kind of request has one slot: a newer request
-//! replaces an older one not yet started. Results land in textures that egui shows
+//! replaces an older one not yet started, and a grid being drawn gives way part-way to
+//! a request that goes before it (see `grids.rs`). Results land in textures that egui shows
 //! (see `pictures.rs`), and the worker asks for a repaint. Training runs here too, a
 //! step per job, when nothing else waits (see `training.rs`).
 
+mod grids;
 mod training;
 mod your_image;
 
@@ -210,6 +212,7 @@ impl Worker {
             test_set: None,
             training: None,
             more_test_scores: false,
+            unfinished: grids::Unfinished::default(),
         };
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -301,6 +304,8 @@ struct WorkerState {
     training: Option<training::TrainingRun>,
     /// The test set's scores are not all in: queue another chunk.
     more_test_scores: bool,
+    /// Grids that gave way to other requests part-way.
+    unfinished: grids::Unfinished,
 }
 
 impl WorkerState {
@@ -325,7 +330,7 @@ impl WorkerState {
             };
             shared.status.lock().unwrap().busy = true;
             ctx.request_repaint();
-            let result = self.job(job, &shared.status);
+            let result = self.job(job, shared);
             if std::mem::take(&mut self.more_test_scores) {
                 shared.inbox.lock().unwrap().test_scores = true;
             }
@@ -345,7 +350,8 @@ impl WorkerState {
     }
 
     /// Runs one job; for a picture, the time its request was posted.
-    fn job(&mut self, job: Job, status: &Mutex<Status>) -> anyhow::Result<Option<Instant>> {
+    fn job(&mut self, job: Job, shared: &Shared) -> anyhow::Result<Option<Instant>> {
+        let status = &shared.status;
         match job {
             Job::Open(source) => {
                 if let Err(e) = self.open(&source, status) {
@@ -353,13 +359,7 @@ impl WorkerState {
                 }
                 Ok(None)
             }
-            Job::Samples(grid, posted) => {
-                let picture = self.samples(grid)?;
-                let mut status = status.lock().unwrap();
-                status.samples = Some((grid, picture));
-                status.samples_latency = Some(posted.elapsed());
-                Ok(Some(posted))
-            }
+            Job::Samples(grid, posted) => self.samples_job(grid, posted, shared),
             Job::Point(at, posted) => {
                 let corners = self.corners(&at.corners)?;
                 let z = sphere_point(&corners, at.phi, at.phi2);
@@ -370,16 +370,7 @@ impl WorkerState {
                 status.lock().unwrap().point = Some((at, picture));
                 Ok(Some(posted))
             }
-            Job::Manifold(at, posted) => {
-                let corners = self.corners(&at.corners)?;
-                let z = sphere_grid(&corners, at.side);
-                let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-                let picture = self
-                    .pictures
-                    .draw(plan, Purpose::InterpolationGrid, at.side, &z)?;
-                status.lock().unwrap().manifold = Some((at, picture));
-                Ok(Some(posted))
-            }
+            Job::Manifold(at, posted) => self.manifold_job(at, posted, shared),
             Job::Image(path) => {
                 let report = self.your_image(&path).map_err(|e| format!("{e:#}"));
                 status.lock().unwrap().image = Some(report);
@@ -440,6 +431,7 @@ impl WorkerState {
         }
         // The training grid belongs to the run, not to the open model.
         self.pictures.clear_except(Purpose::Training);
+        self.unfinished.forget();
         self.prior.clear();
         self.encoded.clear();
         self.test_set = None;
@@ -467,12 +459,6 @@ impl WorkerState {
             .iter()
             .map(|v| at_temperature(v, grid.temperature))
             .collect()
-    }
-
-    fn samples(&mut self, grid: SampleGrid) -> anyhow::Result<Picture> {
-        let z = self.sample_latents(grid);
-        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-        self.pictures.draw(plan, Purpose::Samples, grid.side, &z)
     }
 
     /// The four corners' latent vectors.

@@ -1,13 +1,17 @@
 //! The Interpolation panel through egui_kittest on a fresh `tiny` model: φ = φ' = 0
-//! shows corner 1 exactly, and moving φ changes the image.
+//! shows corner 1 exactly, and moving φ changes the image; on a fresh `mnist` model, a
+//! φ move is answered while the manifold grid is still being drawn.
 
-use super::common::{harness, texels_when, tiny};
+use std::time::Duration;
+
+use super::common::{harness, harness_on, step_until, texels_when, tiny};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
 use realnvp::ops::display::Layout;
-use realnvp_app::App;
 use realnvp_app::app::Tab;
+use realnvp_app::{App, ModelSource};
 
 /// The texels of the interpolation point the panel asks for, once shown.
 fn point_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
@@ -66,4 +70,25 @@ fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
         .filter(|(a, b)| a != b)
         .count();
     assert!(changed > 8, "only {changed} of 64 texels changed");
+}
+
+#[test]
+fn moving_phi_does_not_wait_for_the_manifold_being_drawn() {
+    // An `mnist` manifold of 12 x 12 takes many times one image's decode on any adapter.
+    let mnist = ModelSource::New(ModelConfig::preset("mnist").unwrap(), 0);
+    let mut h = harness_on(mnist, Tab::Interpolation);
+    h.state_mut().interpolation.at.side = 12;
+    let limit = Duration::from_secs(120);
+    step_until(&mut h, limit, "the first point, the manifold started", |s| {
+        s.point.is_some() && s.busy
+    });
+    h.state_mut().interpolation.at.phi = 0.9;
+    let moved = h.state().interpolation.at.clone();
+    step_until(&mut h, limit, "the point at the new φ", |s| {
+        s.point.as_ref().is_some_and(|(at, _)| *at == moved)
+    });
+    assert!(
+        h.state().worker.status().manifold.is_none(),
+        "the point waited for the whole manifold"
+    );
 }

@@ -1,11 +1,9 @@
 //! The app binary in a real X window (Xvfb, installed by `.ci/install-deps` with what
-//! winit loads at run time): it opens a model, shows sample grids, and the screen
-//! changes after input (`--demo` moves the temperature slider).
+//! winit loads at run time): with no model named it opens the bundled one, shows sample
+//! grids, and the screen changes after input (`--demo` moves the temperature slider).
 
 use std::path::Path;
 use std::process::Command;
-
-use super::common::train_tiny;
 
 fn screenshot_pixels(path: &Path) -> Vec<u8> {
     image::open(path)
@@ -15,23 +13,22 @@ fn screenshot_pixels(path: &Path) -> Vec<u8> {
 }
 
 #[test]
-fn a_real_window_shows_samples_that_change_after_input() {
+fn a_real_window_opens_the_bundled_model_and_shows_samples_that_change_after_input() {
+    let bundled = realnvp_app::bundled_model();
+    assert!(bundled.is_file(), "{} is missing", bundled.display());
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    let trained = train_tiny(&run, 2);
-    assert!(trained.status.success(), "{trained:?}");
     let (first, second) = (dir.path().join("first.png"), dir.path().join("second.png"));
     // Screenshots once the first grid is shown and once `--demo` has moved the slider
-    // twice more (the app prints a line per shown grid), waiting at most 120 s each.
+    // twice more (the app prints a line per shown grid), waiting at most 120 s each. A
+    // 4 x 4 grid keeps each `mnist` grid to a few seconds on lavapipe.
     let out = dir.path().join("app.out");
     let script = format!(
-        "'{app}' --checkpoint '{ckpt}' --demo > '{out}' 2>&1 & app=$!; \
+        "'{app}' --grid 4 --demo > '{out}' 2>&1 & app=$!; \
          shown() {{ n=0; while [ \"$(grep -c 'grid shown' '{out}')\" -lt $1 ] \
          && [ $n -lt 240 ]; do sleep 0.5; n=$((n + 1)); done; sleep 1; }}; \
          shown 1; import -window root '{first}'; shown 3; import -window root '{second}'; \
          kill $app",
         app = env!("CARGO_BIN_EXE_realnvp-app"),
-        ckpt = run.join("checkpoint.safetensors").display(),
         out = out.display(),
         first = first.display(),
         second = second.display(),
@@ -45,7 +42,7 @@ fn a_real_window_shows_samples_that_change_after_input() {
         .output()
         .expect("xvfb-run runs (.ci/install-deps installs it)");
     let log = std::fs::read_to_string(&out).unwrap_or_default();
-    let shown = log.matches("grid shown").count();
+    let shown = log.matches("assets/models/mnist.safetensors: grid shown").count();
     assert!(
         shown >= 3,
         "{shown} grids shown\n{log}\n{}",
