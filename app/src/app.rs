@@ -82,7 +82,8 @@ pub struct App {
     pub worker: Worker,
     /// The compute side of the shared device.
     pub gpu: Arc<Gpu>,
-    /// Moves the temperature by itself once each grid is shown (`--demo`).
+    /// Moves the temperature (Samples) or φ (Interpolation) by itself once each picture
+    /// is shown, printing the app's timing (`--demo`).
     pub demo: bool,
     last_demo_step: Option<std::time::Instant>,
     errors: DeviceErrors,
@@ -129,30 +130,55 @@ impl App {
         })
     }
 
-    /// Once the grid asked for is shown, and at most every 1.5 s, raises the
-    /// temperature by 0.1 (from 0.3 again past 1.5): consecutive grids always differ.
+    /// On the Samples panel: once the grid asked for is shown, and at most every 1.5 s,
+    /// raises the temperature by 0.1 (from 0.3 again past 1.5), so consecutive grids
+    /// differ. On the Interpolation panel the same with φ, once the point is shown.
+    /// Each step prints the app's own timing (the window test waits for these lines).
     fn demo_step(&mut self, ctx: &egui::Context) {
-        let status = self.worker.status();
-        let shown = status
-            .samples
-            .as_ref()
-            .is_some_and(|(grid, _)| *grid == self.samples.grid);
         let due = self
             .last_demo_step
             .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
-        if shown && !status.busy && due {
-            // The window test waits for these lines; the figures are the app's own timing.
-            let model = status.model.as_ref().map_or("no model", |m| m.path.as_str());
-            println!(
-                "demo: {model}: grid shown at temperature {:.1} (request to texture {:.2} \
-                 s, frame interval while decoding {:.0} ms)",
-                self.samples.grid.temperature,
-                status.last_latency.map_or(f64::NAN, |t| t.as_secs_f64()),
-                self.device.frame_interval * 1e3
-            );
-            drop(status);
-            let t = &mut self.samples.grid.temperature;
-            *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
+        let status = self.worker.status();
+        let model = status.model.as_ref().map_or("no model", |m| m.path.as_str());
+        let frame_ms = self.device.frame_interval * 1e3;
+        let seconds = |t: Option<std::time::Duration>| t.map_or(f64::NAN, |t| t.as_secs_f64());
+        let stepped = match self.tab {
+            Tab::Samples => {
+                let shown = status
+                    .samples
+                    .as_ref()
+                    .is_some_and(|(grid, _)| *grid == self.samples.grid);
+                (shown && !status.busy && due).then(|| {
+                    println!(
+                        "demo: {model}: grid shown at temperature {:.1} (request to texture \
+                         {:.2} s, frame interval while decoding {frame_ms:.0} ms)",
+                        self.samples.grid.temperature,
+                        seconds(status.samples_latency),
+                    );
+                    let t = &mut self.samples.grid.temperature;
+                    *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
+                })
+            }
+            Tab::Interpolation => {
+                let at = &mut self.interpolation.at;
+                let shown = status.point.as_ref().is_some_and(|(p, _)| p == at);
+                (shown && due).then(|| {
+                    println!(
+                        "demo: {model}: point shown at φ {:.1} (request to texture {:.3} s, \
+                         frame interval while decoding {frame_ms:.0} ms)",
+                        at.phi,
+                        seconds(status.point_latency),
+                    );
+                    at.phi = if at.phi + 0.1 > std::f64::consts::FRAC_PI_2 {
+                        0.0
+                    } else {
+                        at.phi + 0.1
+                    };
+                })
+            }
+            _ => None,
+        };
+        if stepped.is_some() {
             self.last_demo_step = Some(std::time::Instant::now());
         }
         // Keep frames coming so the next step is checked without other input.

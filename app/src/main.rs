@@ -29,8 +29,8 @@ struct Args {
     /// The side of the Samples panel's grid at start (4 to 16 images).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(4..=16))]
     grid: u8,
-    /// Move the temperature slider by itself each time a grid is shown (for demos and
-    /// the window test).
+    /// Move the temperature slider (Samples) or φ (Interpolation) by itself each time
+    /// the picture is shown, printing the timing (for demos, figures and the window test).
     #[arg(long)]
     demo: bool,
 }

@@ -95,16 +95,19 @@ impl Interpolate {
             .manifold
             .as_ref()
             .is_none_or(|(m, _)| m.corners != self.at.corners || m.side != self.at.side);
-        if point_pending || grid_pending {
-            ui.horizontal(|ui| {
+        ui.horizontal(|ui| {
+            if point_pending || grid_pending {
                 ui.spinner();
                 ui.label(if point_pending {
                     "decoding the point…"
                 } else {
                     "decoding the grid…"
                 });
-            });
-        }
+            }
+            if let (false, Some(t)) = (point_pending, status.point_latency) {
+                ui.label(format!("point in {:.0} ms", t.as_secs_f64() * 1e3));
+            }
+        });
         ui.horizontal_top(|ui| {
             if let Some((_, point)) = &status.point {
                 let side = ui.available_height().clamp(64.0, 320.0);

@@ -97,6 +97,8 @@ pub struct Status {
     pub samples_latency: Option<Duration>,
     /// The interpolation point shown (one image), and its texture.
     pub point: Option<(Interpolation, Picture)>,
+    /// From the shown point's request to its texture: the slider-to-image time.
+    pub point_latency: Option<Duration>,
     /// The manifold grid shown, and its texture.
     pub manifold: Option<(Interpolation, Picture)>,
     /// The Your image panel's image (or why it could not be read).
@@ -367,7 +369,9 @@ impl WorkerState {
                 let picture = self
                     .pictures
                     .draw(plan, Purpose::InterpolationPoint, 1, &[z])?;
-                status.lock().unwrap().point = Some((at, picture));
+                let mut status = status.lock().unwrap();
+                status.point = Some((at, picture));
+                status.point_latency = Some(posted.elapsed());
                 Ok(Some(posted))
             }
             Job::Manifold(at, posted) => self.manifold_job(at, posted, shared),

@@ -64,6 +64,7 @@ fn interpolation_panel() {
         s.point.is_some() && s.manifold.is_some()
     });
     settle(&mut h);
+    mask(&mut h, &["point in"]);
     h.snapshot_options("interpolation", &options());
 }
 
