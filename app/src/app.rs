@@ -139,7 +139,10 @@ impl App {
             .last_demo_step
             .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
         let status = self.worker.status();
-        let model = status.model.as_ref().map_or("no model", |m| m.path.as_str());
+        let model = status
+            .model
+            .as_ref()
+            .map_or("no model", |m| m.path.as_str());
         let frame_ms = self.device.frame_interval * 1e3;
         let seconds = |t: Option<std::time::Duration>| t.map_or(f64::NAN, |t| t.as_secs_f64());
         let stepped = match self.tab {

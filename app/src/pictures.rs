@@ -34,7 +34,9 @@ pub enum Purpose {
 pub enum Drawn {
     Complete(Picture),
     /// Asked to stop with images `next..` still to draw.
-    Stopped { next: usize },
+    Stopped {
+        next: usize,
+    },
 }
 
 struct Grid {

@@ -4,8 +4,8 @@
 //! `measure` closure times the candidates and the winner is stored under the op's key
 //! in memory and in a JSON file for this adapter and driver in the user's cache
 //! directory, so later runs reuse it. The file is a cache: one that is unreadable,
-//! corrupt or written for another adapter, driver or version of this program is
-//! ignored and rewritten, never an error.
+//! corrupt or written for another adapter, driver, version of this program or build of
+//! the tuned kernels is ignored and rewritten, never an error.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,22 @@ struct Identity {
     driver: String,
     driver_info: String,
     program_version: String,
+    /// [`tuned_kernels`]: timings of other kernels say nothing about these.
+    kernels: String,
+}
+
+/// A checksum of the sources of the kernels that have tuned variants and of how they are
+/// compiled, so that a changed kernel is timed again even within one program version.
+fn tuned_kernels() -> String {
+    let mut h = crc32fast::Hasher::new();
+    for text in [
+        super::kernel::PRELUDE,
+        include_str!("../../shaders/conv2d.wgsl"),
+        super::kernel::RUNTIME_CHECKS,
+    ] {
+        h.update(text.as_bytes());
+    }
+    format!("{:08x}", h.finalize())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,7 +56,7 @@ pub struct Tuning {
 
 impl Tuning {
     /// Choices for `info`'s adapter, starting from the file at `path` when it was written
-    /// for the same adapter, driver and program version.
+    /// for the same adapter, driver, program version and kernels.
     pub fn open(info: &wgpu::AdapterInfo, path: Option<PathBuf>) -> Tuning {
         let identity = Identity {
             adapter: info.name.clone(),
@@ -48,6 +64,7 @@ impl Tuning {
             driver: info.driver.clone(),
             driver_info: info.driver_info.clone(),
             program_version: env!("CARGO_PKG_VERSION").to_string(),
+            kernels: tuned_kernels(),
         };
         let tuning = Tuning {
             identity,

@@ -190,8 +190,16 @@ mod tuning {
             .choose("shape a", || Ok(1u32))
             .unwrap();
         let foreign = std::fs::read(&path).unwrap();
+        // Ours in all but the build of the tuned kernels.
+        Tuning::open(&info, Some(path.clone()))
+            .choose("shape a", || Ok(1u32))
+            .unwrap();
+        let mut file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        file["identity"]["kernels"] = "older kernels".into();
+        let older_kernels = serde_json::to_vec(&file).unwrap();
 
-        for bytes in [b"{ not json".to_vec(), foreign] {
+        for bytes in [b"{ not json".to_vec(), foreign, older_kernels] {
             std::fs::write(&path, &bytes).unwrap();
             let tuning = Tuning::open(&info, Some(path.clone()));
             let got: u32 = tuning.choose("shape a", || Ok(2)).unwrap();

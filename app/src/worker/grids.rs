@@ -98,10 +98,14 @@ impl WorkerState {
         let z = sphere_grid(&self.corners(&at.corners)?, at.side);
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
         let stop = || shared.inbox.lock().unwrap().before_manifold();
-        match self
-            .pictures
-            .draw_until(plan, Purpose::InterpolationGrid, at.side, &z, first, stop)?
-        {
+        match self.pictures.draw_until(
+            plan,
+            Purpose::InterpolationGrid,
+            at.side,
+            &z,
+            first,
+            stop,
+        )? {
             Drawn::Complete(picture) => {
                 shared.status.lock().unwrap().manifold = Some((at, picture));
                 Ok(Some(posted))
@@ -151,9 +155,15 @@ mod tests {
         };
         assert_eq!(waiting(&|_| {}), (false, false));
         assert_eq!(waiting(&|i| i.point = Some((at(0.5), now))), (true, true));
-        assert_eq!(waiting(&|i| i.samples = Some((grid(0.5), now))), (true, true));
+        assert_eq!(
+            waiting(&|i| i.samples = Some((grid(0.5), now))),
+            (true, true)
+        );
         assert_eq!(waiting(&|i| i.quit = true), (true, true));
-        assert_eq!(waiting(&|i| i.manifold = Some((at(0.0), now))), (false, true));
+        assert_eq!(
+            waiting(&|i| i.manifold = Some((at(0.0), now))),
+            (false, true)
+        );
         assert_eq!(waiting(&|i| i.image = Some("x.png".into())), (false, true));
         // Slow background work never interrupts a picture.
         assert_eq!(waiting(&|i| i.test_scores = true), (false, false));

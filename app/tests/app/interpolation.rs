@@ -79,9 +79,12 @@ fn moving_phi_does_not_wait_for_the_manifold_being_drawn() {
     let mut h = harness_on(mnist, Tab::Interpolation);
     h.state_mut().interpolation.at.side = 12;
     let limit = Duration::from_secs(120);
-    step_until(&mut h, limit, "the first point, the manifold started", |s| {
-        s.point.is_some() && s.busy
-    });
+    step_until(
+        &mut h,
+        limit,
+        "the first point, the manifold started",
+        |s| s.point.is_some() && s.busy,
+    );
     h.state_mut().interpolation.at.phi = 0.9;
     let moved = h.state().interpolation.at.clone();
     step_until(&mut h, limit, "the point at the new φ", |s| {

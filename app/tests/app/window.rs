@@ -42,7 +42,9 @@ fn a_real_window_opens_the_bundled_model_and_shows_samples_that_change_after_inp
         .output()
         .expect("xvfb-run runs (.ci/install-deps installs it)");
     let log = std::fs::read_to_string(&out).unwrap_or_default();
-    let shown = log.matches("assets/models/mnist.safetensors: grid shown").count();
+    let shown = log
+        .matches("assets/models/mnist.safetensors: grid shown")
+        .count();
     assert!(
         shown >= 3,
         "{shown} grids shown\n{log}\n{}",
