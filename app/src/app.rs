@@ -20,10 +20,11 @@ use realnvp::runtime::tuning::Tuning;
 /// The weights-only `mnist` model shipped with the app (README "The bundled model" says
 /// how it was trained); the app opens it when given no other.
 pub fn bundled_model() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../assets/models/mnist.safetensors"
-    ))
+    let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    app_dir
+        .parent()
+        .unwrap_or(app_dir)
+        .join("assets/models/mnist.safetensors")
 }
 
 /// Where a model comes from.

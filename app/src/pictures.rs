@@ -132,16 +132,16 @@ impl Pictures {
         side: usize,
         z: &[Vec<f32>],
     ) -> anyhow::Result<Picture> {
-        match self.draw_until(plan, purpose, side, z, 0, || false)? {
+        match self.draw_until(plan, purpose, side, z, 0, |_| false)? {
             Drawn::Complete(picture) => Ok(picture),
             Drawn::Stopped { .. } => unreachable!("never asked to stop"),
         }
     }
 
     /// As [`Pictures::draw`], from image `first` of `z` on (the tiles before it are
-    /// already drawn), one plan batch per GPU submission, asking `stop` after each batch
-    /// is on the texture: a long grid gives way to a request that should not wait for
-    /// it, and goes on later from where it stopped.
+    /// already drawn), one plan batch per GPU submission, asking `stop` (with the count
+    /// of images drawn) after each batch is on the texture: a long grid gives way to a
+    /// request that should not wait for it, and goes on later from where it stopped.
     pub fn draw_until(
         &mut self,
         plan: &Plan,
@@ -149,7 +149,7 @@ impl Pictures {
         side: usize,
         z: &[Vec<f32>],
         first: usize,
-        stop: impl Fn() -> bool,
+        stop: impl Fn(usize) -> bool,
     ) -> anyhow::Result<Drawn> {
         anyhow::ensure!(
             z.len() <= side * side,
@@ -180,7 +180,7 @@ impl Pictures {
             })?;
             // Waiting per batch keeps `stop` honest: submitted work cannot be recalled.
             gpu.wait()?;
-            if end < z.len() && stop() {
+            if end < z.len() && stop(end) {
                 return Ok(Drawn::Stopped { next: end });
             }
         }

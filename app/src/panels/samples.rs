@@ -61,7 +61,13 @@ impl Samples {
         ui.horizontal(|ui| {
             if pending {
                 ui.spinner();
-                ui.label("decoding…");
+                match status.samples_drawing {
+                    Some((drawing, drawn)) if drawing == self.grid => ui.label(format!(
+                        "decoding… {drawn} of {} drawn over the last grid",
+                        self.grid.side * self.grid.side
+                    )),
+                    _ => ui.label("decoding…"),
+                };
             } else if let Some(t) = status.samples_latency {
                 ui.label(format!("last grid in {:.2} s", t.as_secs_f64()));
             }
@@ -78,7 +84,10 @@ impl Samples {
                 picture.id,
                 egui::vec2(w * scale, h * scale),
             )));
-            ui.label(
+            // The command reproduces the shown grid; while another is drawn over it, the
+            // picture is part one, part the other.
+            if !pending {
+                ui.label(
                 egui::RichText::new(format!(
                     "realnvp sample --checkpoint '{model_path}' --n {} --temperature {} --seed {}",
                     shown.side * shown.side,
@@ -88,6 +97,7 @@ impl Samples {
                 .monospace()
                 .small(),
             );
+            }
         }
     }
 }

@@ -64,13 +64,17 @@ impl WorkerState {
         let first = resume_from(&mut self.unfinished.samples, &grid);
         let z = self.sample_latents(grid);
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-        let stop = || shared.inbox.lock().unwrap().before_samples();
+        let stop = |drawn| {
+            shared.status.lock().unwrap().samples_drawing = Some((grid, drawn));
+            shared.inbox.lock().unwrap().before_samples()
+        };
         match self
             .pictures
             .draw_until(plan, Purpose::Samples, grid.side, &z, first, stop)?
         {
             Drawn::Complete(picture) => {
                 let mut status = shared.status.lock().unwrap();
+                status.samples_drawing = None;
                 status.samples = Some((grid, picture));
                 status.samples_latency = Some(posted.elapsed());
                 Ok(Some(posted))
@@ -97,7 +101,7 @@ impl WorkerState {
         let first = resume_from(&mut self.unfinished.manifold, &at);
         let z = sphere_grid(&self.corners(&at.corners)?, at.side);
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-        let stop = || shared.inbox.lock().unwrap().before_manifold();
+        let stop = |_| shared.inbox.lock().unwrap().before_manifold();
         match self.pictures.draw_until(
             plan,
             Purpose::InterpolationGrid,

@@ -95,6 +95,8 @@ pub struct Status {
     pub samples: Option<(SampleGrid, Picture)>,
     /// From the shown grid's request to its texture.
     pub samples_latency: Option<Duration>,
+    /// The grid being drawn over the shown one's texture, and its images drawn so far.
+    pub samples_drawing: Option<(SampleGrid, usize)>,
     /// The interpolation point shown (one image), and its texture.
     pub point: Option<(Interpolation, Picture)>,
     /// From the shown point's request to its texture: the slider-to-image time.

@@ -31,7 +31,7 @@ fn a_grid_stopped_part_way_and_taken_up_again_matches_one_drawn_whole() {
     let whole = gpu.read_texture(&whole.texture).unwrap();
 
     let asked = Cell::new(0);
-    let stop_at_first = || {
+    let stop_at_first = |_| {
         asked.set(asked.get() + 1);
         true
     };
@@ -44,7 +44,7 @@ fn a_grid_stopped_part_way_and_taken_up_again_matches_one_drawn_whole() {
     };
     assert_eq!((next, asked.get()), (plan.batch, 1));
     // Starting past the last image draws nothing: the texture as the stop left it.
-    let mut texels = |first| match pictures.draw_until(&plan, grid, 5, &z, first, || false) {
+    let mut texels = |first| match pictures.draw_until(&plan, grid, 5, &z, first, |_| false) {
         Ok(Drawn::Complete(picture)) => gpu.read_texture(&picture.texture).unwrap(),
         _ => panic!("never asked to stop"),
     };
