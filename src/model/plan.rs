@@ -352,23 +352,20 @@ impl Plan {
         self.gpu.read(&self.images)
     }
 
-    /// One submission: `uploads`, then the op groups in order, then `downloads` read back.
+    /// One submission (or slices of one, see [`Gpu::set_dispatches_per_submission`]):
+    /// `uploads`, then the op groups in order, then `downloads` read back.
     fn record(
         &self,
         uploads: &[(&Tensor, &[f32])],
         groups: &[&[Op]],
         downloads: &[&Tensor],
     ) -> Result<Vec<Vec<f32>>> {
-        self.gpu.submit(
-            uploads,
-            |pass| {
-                groups
-                    .iter()
-                    .flat_map(|g| g.iter())
-                    .for_each(|op| op.encode(pass))
-            },
-            downloads,
-        )
+        let dispatches: Vec<_> = groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .flat_map(|op| op.dispatches())
+            .collect();
+        self.gpu.submit_dispatches(uploads, &dispatches, downloads)
     }
 
     fn record_densities(

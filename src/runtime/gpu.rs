@@ -2,6 +2,7 @@
 //! built once and shared (`Arc<Gpu>`) by the CLI, the tests and the desktop app.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use wgpu::util::DeviceExt;
 
@@ -60,6 +61,9 @@ pub struct Gpu {
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
     /// Kernel variants chosen per shape by measurement, once [`Gpu::tune_kernels`] is called.
     tuning: std::sync::OnceLock<Tuning>,
+    /// See [`Gpu::set_dispatches_per_submission`]; 0: no limit.
+    dispatches_per_submission: AtomicUsize,
+    submissions: AtomicU64,
 }
 
 /// The chosen adapter and a device with what the compute needs, before it becomes a
@@ -122,6 +126,8 @@ impl Gpu {
         Arc::new(Gpu {
             belt,
             scratch: Default::default(),
+            dispatches_per_submission: AtomicUsize::new(0),
+            submissions: AtomicU64::new(0),
             kernels: KernelFamily::for_adapter(&info),
             device,
             queue,
@@ -273,6 +279,7 @@ impl Gpu {
             })
             .collect();
         self.queue.submit([enc.finish()]);
+        self.submissions.fetch_add(1, Ordering::Relaxed);
         belt.recall();
         drop(belt);
         if readbacks.is_empty() {
@@ -407,6 +414,53 @@ impl Gpu {
     }
 
     /// Records `record` into one compute pass and submits it as one command buffer.
+    /// [`Gpu::submit`] of `dispatches` in order, in one submission, or in slices of at
+    /// most [`Gpu::set_dispatches_per_submission`] dispatches, each waited for before the
+    /// next is submitted (uploads go with the first, downloads with the last).
+    pub fn submit_dispatches(
+        &self,
+        uploads: &[(&Tensor, &[f32])],
+        dispatches: &[&Dispatch],
+        downloads: &[&Tensor],
+    ) -> Result<Vec<Vec<f32>>> {
+        let size = match self.dispatches_per_submission.load(Ordering::Relaxed) {
+            0 => dispatches.len().max(1),
+            n => n,
+        };
+        let slices: Vec<&[&Dispatch]> = if dispatches.is_empty() {
+            vec![&[]]
+        } else {
+            dispatches.chunks(size).collect()
+        };
+        let last = slices.len() - 1;
+        for (k, slice) in slices.iter().enumerate() {
+            let uploads = if k == 0 { uploads } else { &[] };
+            let record =
+                |pass: &mut wgpu::ComputePass<'_>| slice.iter().for_each(|d| d.encode(pass));
+            if k == last {
+                return self.submit(uploads, record, downloads);
+            }
+            self.submit(uploads, record, &[])?;
+            // Only then does the next slice go behind what others submitted meanwhile.
+            self.wait()?;
+        }
+        unreachable!("the last slice returns")
+    }
+
+    /// At most `n` dispatches per submission of a plan's passes (None: one submission
+    /// per pass, the default). For a queue shared with a renderer (the app on a CPU
+    /// adapter, where one training step is a 30 s submission): the window's frames then
+    /// wait for one slice instead of the whole pass. Results are the same.
+    pub fn set_dispatches_per_submission(&self, n: Option<usize>) {
+        self.dispatches_per_submission
+            .store(n.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Submissions so far.
+    pub fn submissions(&self) -> u64 {
+        self.submissions.load(Ordering::Relaxed)
+    }
+
     pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
         self.submit(&[], record, &[])
             .expect("a submission without transfers cannot fail");

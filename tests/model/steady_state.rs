@@ -1,4 +1,5 @@
-//! After warm-up a training step creates no buffers and compiles no pipelines.
+//! After warm-up a training step creates no buffers and compiles no pipelines; it is one
+//! submission, or slices of it with the same results.
 
 use realnvp::Gpu;
 use realnvp::model::ModelConfig;
@@ -25,4 +26,26 @@ fn a_warmed_up_training_step_allocates_and_compiles_nothing() {
         pipelines,
         "a training step compiled pipelines"
     );
+}
+
+#[test]
+fn a_step_submitted_in_slices_gives_the_bits_of_one_submission() {
+    // A device of its own: the slicing is device-wide, and its submission count ours.
+    let gpu = Gpu::new(None).unwrap();
+    let pixels = random_pixels(8 * 64, 3);
+    let mut outcomes = Vec::new();
+    for slice in [None, Some(7)] {
+        gpu.set_dispatches_per_submission(slice);
+        let state = ModelState::new(gpu.clone(), ModelConfig::preset("tiny").unwrap(), 4).unwrap();
+        let plan = plan(&state, 8, Memory::Recompute);
+        let before = gpu.submissions();
+        let (densities, _) = plan.train_step(&pixels).unwrap();
+        let submissions = gpu.submissions() - before;
+        outcomes.push((densities, gpu.read(&state.params).unwrap(), submissions));
+    }
+    let (whole, sliced) = (&outcomes[0], &outcomes[1]);
+    assert_eq!(whole.2, 1, "one submission per step by default");
+    assert!(sliced.2 > 10, "{} submissions in slices of 7", sliced.2);
+    assert_eq!(whole.0, sliced.0, "the step's densities differ");
+    assert_eq!(whole.1, sliced.1, "the updated weights differ");
 }
