@@ -27,11 +27,6 @@ pub fn bundled_model() -> PathBuf {
         .join("assets/models/mnist.safetensors")
 }
 
-/// Dispatches per submission on a CPU adapter (see [`Gpu::set_dispatches_per_submission`]):
-/// an `mnist` conv at batch 64 takes 0.1-0.3 s on lavapipe, so a few per submission keep
-/// frames under a second apart while training.
-pub const DISPATCHES_PER_SUBMISSION_ON_CPU: usize = 4;
-
 /// Where a model comes from.
 #[derive(Clone, Debug)]
 pub enum ModelSource {
@@ -111,12 +106,6 @@ impl App {
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("the app needs eframe's wgpu renderer"))?;
         let (gpu, errors) = device::compute(render);
-        // The window's frames share the queue: on a CPU adapter a training step or an
-        // evaluation pass would otherwise be one submission of many seconds for them to
-        // wait behind.
-        if gpu.info.device_type == wgpu::DeviceType::Cpu {
-            gpu.set_dispatches_per_submission(Some(DISPATCHES_PER_SUBMISSION_ON_CPU));
-        }
         if tune_kernels {
             gpu.tune_kernels(Tuning::default_path(&gpu.info));
         }

@@ -52,6 +52,8 @@ pub struct Plan {
     inverse_eval: Vec<Op>,
     /// Present in a plan built for training.
     training: Option<TrainingOps>,
+    /// See [`Plan::set_dispatches_per_submission`].
+    dispatches_per_submission: Option<usize>,
 }
 
 /// The ops of a training step beyond those of evaluation.
@@ -326,6 +328,7 @@ impl Plan {
             prior,
             inverse_eval,
             training,
+            dispatches_per_submission: None,
             gpu,
         })
     }
@@ -352,7 +355,7 @@ impl Plan {
         self.gpu.read(&self.images)
     }
 
-    /// One submission (or slices of one, see [`Gpu::set_dispatches_per_submission`]):
+    /// One submission (or slices of one, see [`Plan::set_dispatches_per_submission`]):
     /// `uploads`, then the op groups in order, then `downloads` read back.
     fn record(
         &self,
@@ -365,7 +368,18 @@ impl Plan {
             .flat_map(|g| g.iter())
             .flat_map(|op| op.dispatches())
             .collect();
-        self.gpu.submit_dispatches(uploads, &dispatches, downloads)
+        self.gpu.submit_dispatches(
+            uploads,
+            &dispatches,
+            downloads,
+            self.dispatches_per_submission,
+        )
+    }
+
+    /// Submits each pass in slices of at most `n` dispatches (None: whole, the default);
+    /// see [`Gpu::submit_dispatches`]. The app does this for training on a CPU adapter.
+    pub fn set_dispatches_per_submission(&mut self, n: Option<usize>) {
+        self.dispatches_per_submission = n;
     }
 
     fn record_densities(

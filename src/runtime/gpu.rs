@@ -2,7 +2,7 @@
 //! built once and shared (`Arc<Gpu>`) by the CLI, the tests and the desktop app.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wgpu::util::DeviceExt;
 
@@ -61,8 +61,6 @@ pub struct Gpu {
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
     /// Kernel variants chosen per shape by measurement, once [`Gpu::tune_kernels`] is called.
     tuning: std::sync::OnceLock<Tuning>,
-    /// See [`Gpu::set_dispatches_per_submission`]; 0: no limit.
-    dispatches_per_submission: AtomicUsize,
     submissions: AtomicU64,
 }
 
@@ -126,7 +124,6 @@ impl Gpu {
         Arc::new(Gpu {
             belt,
             scratch: Default::default(),
-            dispatches_per_submission: AtomicUsize::new(0),
             submissions: AtomicU64::new(0),
             kernels: KernelFamily::for_adapter(&info),
             device,
@@ -414,19 +411,20 @@ impl Gpu {
     }
 
     /// Records `record` into one compute pass and submits it as one command buffer.
-    /// [`Gpu::submit`] of `dispatches` in order, in one submission, or in slices of at
-    /// most [`Gpu::set_dispatches_per_submission`] dispatches, each waited for before the
-    /// next is submitted (uploads go with the first, downloads with the last).
+    /// [`Gpu::submit`] of `dispatches` in order: in one submission, or with
+    /// `per_submission` in slices of at most that many dispatches, each waited for before
+    /// the next is submitted (uploads go with the first, downloads with the last). Slices
+    /// are for a queue shared with a renderer (the app on a CPU adapter, where a training
+    /// step is a 30 s submission): its frames then wait for one slice, not the whole pass.
+    /// Each slice costs a round trip (~6 ms on lavapipe). Results are the same.
     pub fn submit_dispatches(
         &self,
         uploads: &[(&Tensor, &[f32])],
         dispatches: &[&Dispatch],
         downloads: &[&Tensor],
+        per_submission: Option<usize>,
     ) -> Result<Vec<Vec<f32>>> {
-        let size = match self.dispatches_per_submission.load(Ordering::Relaxed) {
-            0 => dispatches.len().max(1),
-            n => n,
-        };
+        let size = per_submission.unwrap_or(dispatches.len()).max(1);
         let slices: Vec<&[&Dispatch]> = if dispatches.is_empty() {
             vec![&[]]
         } else {
@@ -445,15 +443,6 @@ impl Gpu {
             self.wait()?;
         }
         unreachable!("the last slice returns")
-    }
-
-    /// At most `n` dispatches per submission of a plan's passes (None: one submission
-    /// per pass, the default). For a queue shared with a renderer (the app on a CPU
-    /// adapter, where one training step is a 30 s submission): the window's frames then
-    /// wait for one slice instead of the whole pass. Results are the same.
-    pub fn set_dispatches_per_submission(&self, n: Option<usize>) {
-        self.dispatches_per_submission
-            .store(n.unwrap_or(0), Ordering::Relaxed);
     }
 
     /// Submissions so far.

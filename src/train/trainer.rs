@@ -413,6 +413,12 @@ impl Trainer {
         Ok(())
     }
 
+    /// Submits the plan's passes in slices of at most `n` dispatches (see
+    /// [`Plan::set_dispatches_per_submission`]).
+    pub fn set_dispatches_per_submission(&mut self, n: Option<usize>) {
+        self.plan.set_dispatches_per_submission(n);
+    }
+
     /// The training plan: its inference passes decode with the weights as they are now.
     pub fn plan(&self) -> &Plan {
         &self.plan

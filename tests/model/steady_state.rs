@@ -30,14 +30,14 @@ fn a_warmed_up_training_step_allocates_and_compiles_nothing() {
 
 #[test]
 fn a_step_submitted_in_slices_gives_the_bits_of_one_submission() {
-    // A device of its own: the slicing is device-wide, and its submission count ours.
+    // A device of its own: its submission count is ours.
     let gpu = Gpu::new(None).unwrap();
     let pixels = random_pixels(8 * 64, 3);
     let mut outcomes = Vec::new();
     for slice in [None, Some(7)] {
-        gpu.set_dispatches_per_submission(slice);
         let state = ModelState::new(gpu.clone(), ModelConfig::preset("tiny").unwrap(), 4).unwrap();
-        let plan = plan(&state, 8, Memory::Recompute);
+        let mut plan = plan(&state, 8, Memory::Recompute);
+        plan.set_dispatches_per_submission(slice);
         let before = gpu.submissions();
         let (densities, _) = plan.train_step(&pixels).unwrap();
         let submissions = gpu.submissions() - before;

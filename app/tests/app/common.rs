@@ -60,10 +60,12 @@ pub fn step_until(
         }
         assert!(
             start.elapsed() < limit,
-            "timed out waiting for {what}: busy {}, error {:?}, open error {:?}, training {:?}",
+            "timed out waiting for {what}: busy {}, error {:?}, open error {:?}, training \
+             error {:?}, training {:?}",
             status.busy,
             status.error,
             status.open_error,
+            status.training_error,
             status
                 .training
                 .as_ref()
