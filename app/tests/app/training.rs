@@ -30,6 +30,9 @@ fn start_pause_step_and_stop_a_run() {
         // Far from an epoch's end (218 steps) whatever the speed.
         setup.epochs = 1000;
     }
+    // Lay the changed setup out first: a click goes to the widget of the last frame's
+    // accessibility tree.
+    h.run_steps(2);
     h.get_by_label("Start").click_accesskit();
     step_until(&mut h, Duration::from_secs(120), "3 steps", |s| {
         step(s) >= 3
