@@ -144,7 +144,10 @@ impl App {
             .model
             .as_ref()
             .map_or("no model", |m| m.path.as_str());
-        let frame_ms = self.device.frame_interval * 1e3;
+        let frame_ms = self
+            .device
+            .frame_intervals()
+            .map_or(f32::NAN, |(mean, _)| mean * 1e3);
         let seconds = |t: Option<std::time::Duration>| t.map_or(f64::NAN, |t| t.as_secs_f64());
         let stepped = match self.tab {
             Tab::Samples => {
@@ -155,7 +158,7 @@ impl App {
                 (shown && !status.busy && due).then(|| {
                     println!(
                         "demo: {model}: grid shown at temperature {:.1} (request to texture \
-                         {:.2} s, frame interval while decoding {frame_ms:.0} ms)",
+                         {:.2} s, mean frame interval while decoding {frame_ms:.0} ms)",
                         self.samples.grid.temperature,
                         seconds(status.samples_latency),
                     );
@@ -169,7 +172,7 @@ impl App {
                 (shown && due).then(|| {
                     println!(
                         "demo: {model}: point shown at φ {:.1} (request to texture {:.3} s, \
-                         frame interval while decoding {frame_ms:.0} ms)",
+                         mean frame interval while decoding {frame_ms:.0} ms)",
                         at.phi,
                         seconds(status.point_latency),
                     );

@@ -1,29 +1,63 @@
 //! Device: what the app computes and draws on, how much GPU memory its buffers hold, and
 //! how long the last GPU request took.
 
+use std::collections::VecDeque;
+use std::time::Instant;
+
 use realnvp::Gpu;
 use realnvp::ops::conv2d::ConvKernels;
 
 use crate::worker::Status;
 
-/// Frame timing while the worker runs, averaged over recent frames.
+/// How long recent frames took while the worker ran (the figure that tells whether
+/// the window keeps up with the GPU work on the shared queue): the frame interval row
+/// covers the busy frames of the last few seconds only.
 #[derive(Default)]
 pub struct Device {
-    /// Seconds between frames while the GPU worker is busy (a moving average).
-    pub frame_interval: f32,
+    /// (when, seconds since the previous frame) of the busy frames of the last
+    /// [`FRAME_WINDOW`] seconds.
+    recent: VecDeque<(Instant, f32)>,
 }
 
+/// Seconds of frames the interval figures cover.
+pub const FRAME_WINDOW: f32 = 5.0;
+
 impl Device {
-    /// Folds this frame's interval into the average.
+    /// Records a frame drawn while the worker was busy, `dt` after the previous one.
     pub fn record_frame(&mut self, dt: f32) {
-        self.frame_interval = if self.frame_interval == 0.0 {
-            dt
-        } else {
-            0.9 * self.frame_interval + 0.1 * dt
-        };
+        let now = Instant::now();
+        self.recent.push_back((now, dt));
+        while self
+            .recent
+            .front()
+            .is_some_and(|(t, _)| (now - *t).as_secs_f32() > FRAME_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Mean and longest interval (seconds) of the busy frames of the last
+    /// [`FRAME_WINDOW`] seconds, if there were any.
+    pub fn frame_intervals(&self) -> Option<(f32, f32)> {
+        let recent: Vec<f32> = self
+            .recent
+            .iter()
+            .filter(|(t, _)| t.elapsed().as_secs_f32() <= FRAME_WINDOW)
+            .map(|&(_, dt)| dt)
+            .collect();
+        let longest = recent
+            .iter()
+            .copied()
+            .fold(None, |m: Option<f32>, d| Some(m.map_or(d, |m| m.max(d))))?;
+        Some((recent.iter().sum::<f32>() / recent.len() as f32, longest))
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, gpu: &Gpu, status: &Status) {
+        // Nothing here animates: without asking for frames the interval would measure
+        // how seldom egui repaints, not how fast the window can draw beside the worker.
+        if status.busy {
+            ui.ctx().request_repaint();
+        }
         let info = &gpu.info;
         egui::Grid::new("device")
             .num_columns(2)
@@ -60,10 +94,15 @@ impl Device {
                 );
                 row(
                     "frame interval",
-                    format!(
-                        "{:.0} ms (while the GPU worker runs)",
-                        self.frame_interval * 1e3
-                    ),
+                    match self.frame_intervals() {
+                        // Short: the widest value sets the grid's width in the snapshot.
+                        Some((mean, longest)) => format!(
+                            "mean {:.0} ms, longest {:.0} ms (last {FRAME_WINDOW:.0} s)",
+                            mean * 1e3,
+                            longest * 1e3
+                        ),
+                        None => format!("worker idle for {FRAME_WINDOW:.0} s"),
+                    },
                 );
                 row(
                     "last GPU request",

@@ -153,7 +153,7 @@ impl TrainingRun {
 /// Dispatches per submission of a training run's passes on a CPU adapter (see
 /// [`realnvp::Gpu::submit_dispatches`]): an `mnist` conv at batch 64 takes 0.1-0.3 s on
 /// lavapipe and each slice costs a ~6 ms round trip: with 4 the window redrew every
-/// ~0.26 s while training (longest gap 1.2 s), for ~15% of the step's speed.
+/// ~0.2 s while training (no gap above 1.5 s), for ~15% of the step's speed.
 const DISPATCHES_PER_SUBMISSION_ON_CPU: usize = 4;
 
 /// Samples per side of the training grid, and their temperature.

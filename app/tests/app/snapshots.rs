@@ -130,6 +130,6 @@ fn device_panel() {
         s.model.is_some()
     });
     settle(&mut h);
-    mask(&mut h, &["MB in", "ms", "none yet"]);
+    mask(&mut h, &["MB in", "ms", "worker idle", "none yet"]);
     h.snapshot_options("device", &options());
 }
