@@ -410,7 +410,6 @@ impl Gpu {
         ))
     }
 
-    /// Records `record` into one compute pass and submits it as one command buffer.
     /// [`Gpu::submit`] of `dispatches` in order: in one submission, or with
     /// `per_submission` in slices of at most that many dispatches, each waited for before
     /// the next is submitted (uploads go with the first, downloads with the last). Slices
@@ -450,6 +449,7 @@ impl Gpu {
         self.submissions.load(Ordering::Relaxed)
     }
 
+    /// Records `record` into one compute pass and submits it as one command buffer.
     pub fn run(&self, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
         self.submit(&[], record, &[])
             .expect("a submission without transfers cannot fail");
