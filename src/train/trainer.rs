@@ -382,9 +382,8 @@ impl Trainer {
             .filter(|e| e.bpd_count > 0)
             .map(|e| e.bpd_sum / e.bpd_count as f64);
         let epoch_start = progress.map_or_else(Instant::now, |e| e.start);
-        self.position.epoch += 1;
-        self.position.batch = 0;
-        // Saved before the evaluation and the samples, so a failure there loses no steps.
+        // Saved before the evaluation and the samples with the epoch's end still due, so
+        // that a failure or a kill there loses no steps and a resume closes the epoch.
         let path = self.save()?;
         on_event(Event::Checkpoint { path: &path });
         let test = match &self.data.test {
@@ -396,6 +395,9 @@ impl Trainer {
             "epoch_done": epoch, "step": self.position.step, "train_bpd": train_bpd,
             "test_bpd": test.map(|t| t.bits_per_dim), "seconds": epoch_start.elapsed().as_secs_f64(),
         }))?;
+        self.position.epoch += 1;
+        self.position.batch = 0;
+        self.save()?;
         on_event(Event::Epoch {
             epoch,
             train_bits_per_dim: train_bpd,

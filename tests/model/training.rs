@@ -489,6 +489,57 @@ fn a_stop_during_an_epochs_last_step_closes_the_epoch_first() {
 }
 
 #[test]
+fn a_kill_during_an_epochs_end_resumes_into_that_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = trainer(dir.path(), settings(2));
+    let per_epoch = t.batches_per_epoch();
+    // The run folder as the epoch's end saved it, before its evaluation: what a kill
+    // during that evaluation (a minute or more on a CPU adapter) leaves on disk.
+    let left = tempfile::tempdir().unwrap();
+    let mut copied = false;
+    while !copied {
+        t.advance(&mut |e| {
+            if let Event::Checkpoint { .. } = e
+                && !copied
+            {
+                for entry in std::fs::read_dir(dir.path()).unwrap() {
+                    let entry = entry.unwrap();
+                    std::fs::copy(entry.path(), left.path().join(entry.file_name())).unwrap();
+                }
+                copied = true;
+            }
+        })
+        .unwrap();
+    }
+    drop(t);
+    let mut resumed = Trainer::resume(gpu(), left.path(), None, |_, _| Ok(tiny_data())).unwrap();
+    assert_eq!(
+        resumed.position,
+        Position {
+            step: per_epoch,
+            epoch: 0,
+            batch: per_epoch
+        },
+        "the resume is at epoch 0's end"
+    );
+    let mut closed = None;
+    resumed
+        .advance(&mut |e| {
+            if let Event::Epoch { epoch, test, .. } = e {
+                closed = Some((epoch, test.is_some()));
+            }
+        })
+        .unwrap();
+    assert_eq!(
+        closed,
+        Some((0, true)),
+        "epoch 0 is closed, with its test figure"
+    );
+    assert!(left.path().join("samples_epoch0.png").exists());
+    assert_eq!((resumed.position.epoch, resumed.position.batch), (1, 0));
+}
+
+#[test]
 fn a_learning_rate_that_cannot_train_is_refused_before_anything_is_written() {
     for lr in [f32::NAN, f32::INFINITY, 0.0, -1e-3] {
         let dir = tempfile::tempdir().unwrap();
