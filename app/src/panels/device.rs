@@ -45,10 +45,7 @@ impl Device {
             .filter(|(t, _)| t.elapsed().as_secs_f32() <= FRAME_WINDOW)
             .map(|&(_, dt)| dt)
             .collect();
-        let longest = recent
-            .iter()
-            .copied()
-            .fold(None, |m: Option<f32>, d| Some(m.map_or(d, |m| m.max(d))))?;
+        let longest = recent.iter().copied().reduce(f32::max)?;
         Some((recent.iter().sum::<f32>() / recent.len() as f32, longest))
     }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use realnvp::model::latent::sphere_grid;
 
-use super::{Inbox, Interpolation, SampleGrid, Shared, WorkerState};
+use super::{Interpolation, Kind, SampleGrid, Shared, WorkerState};
 use crate::pictures::{Drawn, Purpose};
 
 /// Grids stopped part-way: what they were drawing and the first image not yet drawn.
@@ -34,25 +34,6 @@ fn resume_from<T: PartialEq>(unfinished: &mut Option<(T, usize)>, what: &T) -> u
     }
 }
 
-impl Inbox {
-    /// Whether a request waits that should not wait for the sample grid being drawn.
-    fn before_samples(&self) -> bool {
-        self.quit
-            || self.open.is_some()
-            || !self.training.is_empty()
-            || self.point.is_some()
-            || self.samples.is_some()
-    }
-
-    /// The same for the manifold, which comes after every other picture.
-    fn before_manifold(&self) -> bool {
-        self.before_samples()
-            || self.image.is_some()
-            || self.export.is_some()
-            || self.manifold.is_some()
-    }
-}
-
 impl WorkerState {
     /// Draws `grid`, or part of it; for a complete picture, the time it was asked for.
     pub(super) fn samples_job(
@@ -66,7 +47,7 @@ impl WorkerState {
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
         let stop = |drawn| {
             shared.status.lock().unwrap().samples_drawing = Some((grid, drawn));
-            shared.inbox.lock().unwrap().before_samples()
+            shared.inbox.lock().unwrap().goes_before(Kind::Samples)
         };
         match self
             .pictures
@@ -101,7 +82,7 @@ impl WorkerState {
         let first = resume_from(&mut self.unfinished.manifold, &at);
         let z = sphere_grid(&self.corners(&at.corners)?, at.side);
         let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
-        let stop = |_| shared.inbox.lock().unwrap().before_manifold();
+        let stop = |_| shared.inbox.lock().unwrap().goes_before(Kind::Manifold);
         match self.pictures.draw_until(
             plan,
             Purpose::InterpolationGrid,
@@ -130,6 +111,7 @@ impl WorkerState {
 mod tests {
     use super::*;
     use crate::worker::Corner;
+    use crate::worker::Inbox;
 
     fn grid(temperature: f32) -> SampleGrid {
         SampleGrid {
@@ -155,7 +137,10 @@ mod tests {
         let waiting = |put: &dyn Fn(&mut Inbox)| {
             let mut inbox = Inbox::default();
             put(&mut inbox);
-            (inbox.before_samples(), inbox.before_manifold())
+            (
+                inbox.goes_before(Kind::Samples),
+                inbox.goes_before(Kind::Manifold),
+            )
         };
         assert_eq!(waiting(&|_| {}), (false, false));
         assert_eq!(waiting(&|i| i.point = Some((at(0.5), now))), (true, true));

@@ -151,30 +151,62 @@ enum Job {
     TrainUnit,
 }
 
+/// The kinds of request, in the order the worker takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Open,
+    Train,
+    Point,
+    Samples,
+    Image,
+    Export,
+    Manifold,
+    TestScores,
+}
+
 impl Inbox {
-    /// The next job: opening a model, then training commands, then the cheapest
-    /// pictures, then the slow background work; a running run's next step when nothing
-    /// else waits.
+    /// The kinds with a request waiting, in the order they are taken: opening a model,
+    /// then training commands, then the cheapest pictures, then the slow background
+    /// work.
+    fn waiting(&self) -> impl Iterator<Item = Kind> {
+        [
+            (Kind::Open, self.open.is_some()),
+            (Kind::Train, !self.training.is_empty()),
+            (Kind::Point, self.point.is_some()),
+            (Kind::Samples, self.samples.is_some()),
+            (Kind::Image, self.image.is_some()),
+            (Kind::Export, self.export.is_some()),
+            (Kind::Manifold, self.manifold.is_some()),
+            (Kind::TestScores, self.test_scores),
+        ]
+        .into_iter()
+        .filter_map(|(kind, waits)| waits.then_some(kind))
+    }
+
+    /// Whether a job of `kind` under way should give way: the window is closing, or a
+    /// request of that kind (a newer one) or of one taken before it waits.
+    fn goes_before(&self, kind: Kind) -> bool {
+        self.quit || self.waiting().any(|k| k <= kind)
+    }
+
+    /// The next job in [`Inbox::waiting`]'s order (pictures only once a model is open);
+    /// a running run's next step when nothing else waits.
     fn next(&mut self, have_model: bool, training_due: bool) -> Option<Job> {
-        if let Some(source) = self.open.take() {
-            return Some(Job::Open(source));
+        let kind = self.waiting().find(|&k| have_model || k <= Kind::Train);
+        match kind {
+            Some(Kind::Open) => self.open.take().map(Job::Open),
+            Some(Kind::Train) => self.training.pop_front().map(Job::Train),
+            Some(Kind::Point) => self.point.take().map(|(at, t)| Job::Point(at, t)),
+            Some(Kind::Samples) => self.samples.take().map(|(g, t)| Job::Samples(g, t)),
+            Some(Kind::Image) => self.image.take().map(Job::Image),
+            Some(Kind::Export) => self.export.take().map(|(e, p)| Job::Export(e, p)),
+            Some(Kind::Manifold) => self.manifold.take().map(|(at, t)| Job::Manifold(at, t)),
+            Some(Kind::TestScores) => {
+                self.test_scores = false;
+                Some(Job::TestScores)
+            }
+            None => training_due.then_some(Job::TrainUnit),
         }
-        if let Some(command) = self.training.pop_front() {
-            return Some(Job::Train(command));
-        }
-        let viewing = if have_model {
-            self.point
-                .take()
-                .map(|(at, t)| Job::Point(at, t))
-                .or_else(|| self.samples.take().map(|(g, t)| Job::Samples(g, t)))
-                .or_else(|| self.image.take().map(Job::Image))
-                .or_else(|| self.export.take().map(|(e, p)| Job::Export(e, p)))
-                .or_else(|| self.manifold.take().map(|(at, t)| Job::Manifold(at, t)))
-                .or_else(|| std::mem::take(&mut self.test_scores).then_some(Job::TestScores))
-        } else {
-            None
-        };
-        viewing.or_else(|| training_due.then_some(Job::TrainUnit))
     }
 }
 
