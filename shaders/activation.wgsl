@@ -4,6 +4,9 @@
 //                dx = dy * scale[c] * (1 - tanh(x)^2);  dscale[c] += sum dy * tanh(x)
 //   add:         y = a + b (residual);  its backward is the identity, done by callers.
 // Backward entries write dx, or add into it when p.accumulate == 1.
+// add_forward4 is add_forward moving four floats per load (lavapipe runs a load whose
+// address differs between invocations as a loop over the SIMD lanes, whatever its
+// width); it needs n % 4 == 0 and binds the same buffers as arrays of vec4.
 
 struct Params {
     n: u32,          // elements
@@ -20,6 +23,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dscale: array<f32>;
 @group(0) @binding(7) var<storage, read> b: array<f32>;
+@group(0) @binding(8) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> y4: array<vec4<f32>>;
 
 fn store_grad(i: u32, g: f32) {
     if (p.accumulate == 1u) {
@@ -82,4 +88,11 @@ fn add_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let i = flat_id(gid, nwg);
     if (i >= p.n) { return; }
     y[i] = x[i] + b[i];
+}
+
+@compute @workgroup_size(WG)
+fn add_forward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_id(gid, nwg);
+    if (i >= p.n / 4u) { return; }
+    y4[i] = x4[i] + b4[i];
 }

@@ -777,14 +777,18 @@ fn wgrad_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 }
 
 // dbias[o] += sum over n, h, w of dy[n, o, h, w]: a workgroup per channel, a strided
-// loop then the prelude's tree sum.
+// loop over each image's plane (no division per element: lavapipe scalarizes integer
+// division) then the prelude's tree sum.
 @compute @workgroup_size(WG)
 fn bias_grad(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
     let o = wg.x;
     let hw = p.height * p.width;
     var acc = 0.0;
-    for (var e = lid; e < p.batch * hw; e += WG) {
-        acc += dy[((e / hw) * p.cout + o) * hw + e % hw];
+    for (var n = 0u; n < p.batch; n++) {
+        let plane = (n * p.cout + o) * hw;
+        for (var j = lid; j < hw; j += WG) {
+            acc += dy[plane + j];
+        }
     }
     let total = workgroup_sum(lid, acc);
     if (lid == 0u) { dbias[o] = dbias[o] + total; }

@@ -135,7 +135,8 @@ pub fn profile(
     Ok(lines)
 }
 
-/// Prints and returns one JSON line per op kind of `pass`, and the table on stderr.
+/// Prints and returns one JSON line per op kind of `pass` (with its entry points), and
+/// the table on stderr (entry points indented under a kind that has several).
 fn report(
     pass: &str,
     times: &[DispatchTime],
@@ -165,10 +166,28 @@ fn report(
             100.0 * r.seconds / total,
             gbs
         );
+        let mut entries = serde_json::Map::new();
+        for e in &r.entries {
+            if r.entries.len() > 1 {
+                eprintln!(
+                    "  {:<22} {:>10} {:>10.1} {:>6.1}% {:>10.2}",
+                    e.entry,
+                    e.dispatches,
+                    e.seconds * 1e3,
+                    100.0 * e.seconds / total,
+                    e.bytes_bound as f64 / e.seconds.max(f64::MIN_POSITIVE) * 1e-9
+                );
+            }
+            entries.insert(
+                e.entry.to_string(),
+                json!({"dispatches": e.dispatches, "ms": e.seconds * 1e3,
+                       "bytes_bound": e.bytes_bound}),
+            );
+        }
         let line = json!({
             "bench": "profile", "pass": pass, "kind": r.kind, "dispatches": r.dispatches,
             "ms": r.seconds * 1e3, "share": r.seconds / total, "bytes_bound": r.bytes_bound,
-            "clock": clock.name(), "adapter": adapter,
+            "entries": entries, "clock": clock.name(), "adapter": adapter,
         });
         println!("{line}");
         lines.push(line);

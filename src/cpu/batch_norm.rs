@@ -180,6 +180,33 @@ pub fn backward(
     normalize_backward(x, shape, dy, weight, &s, fixed.is_none())
 }
 
+/// relu([`forward`]): the fused op's output and the stats used.
+pub fn forward_relu(
+    x: &[f64],
+    shape: [usize; 4],
+    weight: &[f64],
+    bias: &[f64],
+    fixed: Option<&Stats>,
+) -> (Vec<f64>, Stats) {
+    let (y, s) = forward(x, shape, weight, bias, fixed);
+    (super::activation::relu(&y), s)
+}
+
+/// Gradients of [`forward_relu`] given dr (wrt its output): dr through the ReLU, where
+/// the normalized value is positive, then [`backward`].
+pub fn backward_relu(
+    x: &[f64],
+    shape: [usize; 4],
+    dr: &[f64],
+    weight: &[f64],
+    bias: &[f64],
+    fixed: Option<&Stats>,
+) -> Grads {
+    let (y, _) = forward(x, shape, weight, bias, fixed);
+    let dy = super::activation::relu_backward(&y, dr);
+    backward(x, shape, &dy, weight, fixed)
+}
+
 /// Gradients of [`flow_forward`] given dy and dlogdet (the loss gradient wrt each
 /// sample's log-det), with S = sum dlogdet: the log-det adds S*H*W to dlog_gamma and,
 /// in training, -S*H*W * (x - mean) / ((var + eps) * M) to dx through the variance.

@@ -35,7 +35,6 @@ pub struct Workspace {
 /// What a network writes and reads back within one pass (forward temporaries and the
 /// backward's gradients), shared by every network of one shape.
 pub struct NetScratch {
-    normed: Tensor,
     c2: Tensor,
     out: Tensor,
     d1: Tensor,
@@ -65,7 +64,6 @@ impl NetScratch {
         let NetShape { cin, ct, h, w } = shape;
         let feat = || gpu.empty([n, config.features, h, w]);
         Ok(NetScratch {
-            normed: feat()?,
             c2: feat()?,
             out: gpu.empty([n, 2 * ct, h, w])?,
             d1: feat()?,
@@ -209,14 +207,9 @@ impl Net {
             &ws.hs[0],
         )?];
         for (b, block) in self.blocks.iter().enumerate() {
-            ops.push(norm_forward(
-                gpu,
-                &block.bn1,
-                statistics,
-                &ws.hs[b],
-                &tmp.normed,
+            ops.push(norm_relu_forward(
+                gpu, &block.bn1, statistics, &ws.hs[b], &ws.r1s[b],
             )?);
-            ops.push(activation::relu(gpu, &tmp.normed, &ws.r1s[b])?);
             ops.push(conv2d::forward(
                 gpu,
                 &ws.r1s[b],
@@ -224,14 +217,9 @@ impl Net {
                 Some(&block.conv1.bias),
                 &ws.c1s[b],
             )?);
-            ops.push(norm_forward(
-                gpu,
-                &block.bn2,
-                statistics,
-                &ws.c1s[b],
-                &tmp.normed,
+            ops.push(norm_relu_forward(
+                gpu, &block.bn2, statistics, &ws.c1s[b], &ws.r2s[b],
             )?);
-            ops.push(activation::relu(gpu, &tmp.normed, &ws.r2s[b])?);
             ops.push(conv2d::forward(
                 gpu,
                 &ws.r2s[b],
@@ -242,14 +230,13 @@ impl Net {
             ops.push(activation::add(gpu, &ws.hs[b], &tmp.c2, &ws.hs[b + 1])?);
         }
         let last = &ws.hs[self.blocks.len()];
-        ops.push(norm_forward(
+        ops.push(norm_relu_forward(
             gpu,
             &self.bn_out,
             statistics,
             last,
-            &tmp.normed,
+            &ws.r_out,
         )?);
-        ops.push(activation::relu(gpu, &tmp.normed, &ws.r_out)?);
         ops.push(conv2d::forward(
             gpu,
             &ws.r_out,
@@ -303,12 +290,11 @@ impl Net {
             )?,
             split::concat(gpu, &tmp.ds_raw, &tmp.dt, &tmp.dout)?,
             conv_backward(gpu, &self.conv_out, &ws.r_out, &tmp.dout, &tmp.d1)?,
-            activation::relu_backward(gpu, &ws.r_out, &tmp.d1, &tmp.d2, GradMode::Write)?,
-            norm_backward(
+            norm_relu_backward(
                 gpu,
                 &self.bn_out,
-                &ws.hs[self.blocks.len()],
-                &tmp.d2,
+                (&ws.hs[self.blocks.len()], &ws.r_out),
+                &tmp.d1,
                 &tmp.dh,
                 GradMode::Write,
             )?,
@@ -321,41 +307,26 @@ impl Net {
                 &tmp.dh,
                 &tmp.d1,
             )?);
-            // relu's mask from its output: r > 0 exactly where its input was.
-            ops.push(activation::relu_backward(
-                gpu,
-                &ws.r2s[b],
-                &tmp.d1,
-                &tmp.d2,
-                GradMode::Write,
-            )?);
-            ops.push(norm_backward(
+            ops.push(norm_relu_backward(
                 gpu,
                 &block.bn2,
-                &ws.c1s[b],
-                &tmp.d2,
+                (&ws.c1s[b], &ws.r2s[b]),
                 &tmp.d1,
+                &tmp.d2,
                 GradMode::Write,
             )?);
             ops.push(conv_backward(
                 gpu,
                 &block.conv1,
                 &ws.r1s[b],
-                &tmp.d1,
-                &tmp.d2,
-            )?);
-            ops.push(activation::relu_backward(
-                gpu,
-                &ws.r1s[b],
                 &tmp.d2,
                 &tmp.d1,
-                GradMode::Write,
             )?);
             // The residual path already carries dh; the branch adds to it.
-            ops.push(norm_backward(
+            ops.push(norm_relu_backward(
                 gpu,
                 &block.bn1,
-                &ws.hs[b],
+                (&ws.hs[b], &ws.r1s[b]),
                 &tmp.d1,
                 &tmp.dh,
                 GradMode::Accumulate,
@@ -372,7 +343,14 @@ impl Net {
     }
 }
 
-fn norm_forward(gpu: &Gpu, n: &Norm, statistics: Statistics, x: &Tensor, y: &Tensor) -> Result<Op> {
+/// r = relu(batch norm of x), in one kernel: every batch norm of the network feeds a ReLU.
+fn norm_relu_forward(
+    gpu: &Gpu,
+    n: &Norm,
+    statistics: Statistics,
+    x: &Tensor,
+    r: &Tensor,
+) -> Result<Op> {
     let affine = Affine {
         weight: &n.weight,
         bias: &n.bias,
@@ -387,21 +365,24 @@ fn norm_forward(gpu: &Gpu, n: &Norm, statistics: Statistics, x: &Tensor, y: &Ten
             var: &n.running_var,
         },
     };
-    batch_norm::forward(gpu, x, affine, statistics, stats, y)
+    batch_norm::forward_relu(gpu, x, affine, statistics, stats, r)
 }
 
-fn norm_backward(
+/// The gradient of [`norm_relu_forward`] wrt its input x given dr; `(x, r)` are that
+/// forward's input and output (r > 0 is the ReLU's mask).
+fn norm_relu_backward(
     gpu: &Gpu,
     n: &Norm,
-    x: &Tensor,
-    dy: &Tensor,
+    (x, r): (&Tensor, &Tensor),
+    dr: &Tensor,
     dx: &Tensor,
     dx_mode: GradMode,
 ) -> Result<Op> {
-    batch_norm::backward(
+    batch_norm::backward_relu(
         gpu,
         x,
-        dy,
+        r,
+        dr,
         &n.weight,
         Statistics::Batch,
         Stats {

@@ -155,12 +155,24 @@ pub fn scale_tanh_backward(
 pub fn add(gpu: &Gpu, a: &Tensor, b: &Tensor, y: &Tensor) -> Result<Op> {
     const OP: &str = "add";
     same_shape(OP, &[("a", a), ("b", b), ("y", y)])?;
-    let d = gpu.dispatch(
-        &SHADER,
-        "add_forward",
-        &params(a, GradMode::Write),
-        &[Bind::read(1, a), Bind::read(7, b), Bind::write(4, y)],
-        grid(a.numel(), WG),
-    )?;
+    let p = params(a, GradMode::Write);
+    // Views start at multiples of VIEW_ALIGN floats, so every binding is 16-byte aligned.
+    let d = if a.numel().is_multiple_of(4) {
+        gpu.dispatch(
+            &SHADER,
+            "add_forward4",
+            &p,
+            &[Bind::read(8, a), Bind::read(9, b), Bind::write(10, y)],
+            grid(a.numel() / 4, WG),
+        )?
+    } else {
+        gpu.dispatch(
+            &SHADER,
+            "add_forward",
+            &p,
+            &[Bind::read(1, a), Bind::read(7, b), Bind::write(4, y)],
+            grid(a.numel(), WG),
+        )?
+    };
     Ok(Op::new(vec![d]))
 }

@@ -31,7 +31,55 @@ struct Params {
     accumulate: u32,
     eps: f32,
     momentum: f32,
+    relu: u32,
+    pad: [u32; 3],
 }
+
+impl Params {
+    /// The vec4 entries apply: no four floats straddle two channels' planes (views start
+    /// at multiples of VIEW_ALIGN floats, so every binding is 16-byte aligned).
+    fn vec4(&self) -> bool {
+        self.inner.is_multiple_of(4)
+    }
+
+    /// `entry`, or its vec4 twin (`entry` + "4") when it applies.
+    fn entry(&self, scalar: &'static str, vec4: &'static str) -> &'static str {
+        if self.vec4() { vec4 } else { scalar }
+    }
+
+    /// Slot of an activation bound as `slot` by the scalar entries, for this shape's entry.
+    fn slot(&self, slot: u32) -> u32 {
+        if !self.vec4() {
+            return slot;
+        }
+        match slot {
+            SRC => 18,
+            DST => 19,
+            DY => 20,
+            DX => 21,
+            MASK => 22,
+            _ => unreachable!("slot {slot} has no vec4 twin"),
+        }
+    }
+
+    /// The elementwise grid: [H*W (or H*W / 4) over WG, C, N].
+    fn planes_grid(&self) -> [u32; 3] {
+        let units = if self.vec4() {
+            self.inner / 4
+        } else {
+            self.inner
+        };
+        [units.div_ceil(WG).max(1), self.channels, self.batch]
+    }
+}
+
+/// The scalar entries' activation slots (the vec4 entries bind them elsewhere, see
+/// [`Params::slot`]).
+const SRC: u32 = 1;
+const DST: u32 = 6;
+const DY: u32 = 12;
+const DX: u32 = 14;
+const MASK: u32 = 17;
 
 /// Per-channel mean and biased variance, each [C].
 #[derive(Clone, Copy)]
@@ -104,6 +152,8 @@ fn params(
         accumulate: 0,
         eps: EPS,
         momentum: MOMENTUM,
+        relu: 0,
+        pad: [0; 3],
     })
 }
 
@@ -156,12 +206,41 @@ pub fn forward(
     stats: Stats<'_>,
     y: &Tensor,
 ) -> Result<Op> {
+    plain(gpu, x, affine, (statistics, stats), y, false)
+}
+
+/// r = max(0, (x - mean) / sqrt(var + eps) * weight + bias): [`forward`] and a ReLU in
+/// one pass over memory (the normalized values are never stored).
+pub fn forward_relu(
+    gpu: &Gpu,
+    x: &Tensor,
+    affine: Affine<'_>,
+    statistics: Statistics,
+    stats: Stats<'_>,
+    r: &Tensor,
+) -> Result<Op> {
+    plain(gpu, x, affine, (statistics, stats), r, true)
+}
+
+fn plain(
+    gpu: &Gpu,
+    x: &Tensor,
+    affine: Affine<'_>,
+    statistics: (Statistics, Stats<'_>),
+    y: &Tensor,
+    relu: bool,
+) -> Result<Op> {
     let channels = Channels {
         flow: false,
         scale: ("weight", affine.weight),
         shift: ("bias", affine.bias),
     };
-    normalize("batch_norm", gpu, x, channels, (statistics, stats), y, None)
+    let (op, y_name) = if relu {
+        ("batch_norm_relu", "r")
+    } else {
+        ("batch_norm", "y")
+    };
+    normalize(op, gpu, x, channels, statistics, (y_name, y), None, relu)
 }
 
 /// y = (x - mean) / sqrt(var + eps) * exp(log_gamma) + beta, and ADDS the log-det
@@ -186,19 +265,22 @@ pub fn flow_forward(
         x,
         channels,
         (statistics, stats),
-        y,
+        ("y", y),
         Some(logdet),
+        false,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn normalize(
     op: &'static str,
     gpu: &Gpu,
     x: &Tensor,
     ch: Channels<'_>,
     (statistics, stats): (Statistics, Stats<'_>),
-    y: &Tensor,
+    (y_name, y): (&'static str, &Tensor),
     logdet: Option<&Tensor>,
+    relu: bool,
 ) -> Result<Op> {
     let mut p = params(
         op,
@@ -206,8 +288,9 @@ fn normalize(
         &[ch.scale, ch.shift, ("mean", stats.mean), ("var", stats.var)],
     )?;
     p.flow = ch.flow as u32;
-    like_x(op, "y", y, "x", x)?;
-    let mut outputs = vec![("y", y)];
+    p.relu = relu as u32;
+    like_x(op, y_name, y, "x", x)?;
+    let mut outputs = vec![(y_name, y)];
     let mut inputs = vec![("x", x), ch.scale, ch.shift];
     let stat_list = [("mean", stats.mean), ("var", stats.var)];
     match statistics {
@@ -225,10 +308,10 @@ fn normalize(
         let s = stats;
         dispatches.push(gpu.dispatch(
             &SHADER,
-            "batch_norm_stats",
+            p.entry("batch_norm_stats", "batch_norm_stats4"),
             &p,
             &[
-                Bind::read(1, x),
+                Bind::read(p.slot(SRC), x),
                 Bind::write(7, s.mean),
                 Bind::write(8, s.var),
             ],
@@ -237,17 +320,17 @@ fn normalize(
     }
     dispatches.push(gpu.dispatch(
         &SHADER,
-        "batch_norm_forward",
+        p.entry("batch_norm_forward", "batch_norm_forward4"),
         &p,
         &[
-            Bind::read(1, x),
+            Bind::read(p.slot(SRC), x),
             Bind::read(2, ch.scale.1),
             Bind::read(3, ch.shift.1),
             Bind::read(4, stats.mean),
             Bind::read(5, stats.var),
-            Bind::write(6, y),
+            Bind::write(p.slot(DST), y),
         ],
-        grid(x.numel(), WG),
+        p.planes_grid(),
     )?);
     if let Some(ld) = logdet {
         dispatches.push(log_det(gpu, &p, ch.scale.1, stats.var, ld)?);
@@ -375,6 +458,8 @@ pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result
         accumulate: 0,
         eps: EPS,
         momentum: MOMENTUM,
+        relu: 0,
+        pad: [0; 3],
     };
     let d = gpu.dispatch(
         &SHADER,
@@ -404,12 +489,42 @@ pub fn backward(
     const OP: &str = "batch_norm_backward";
     let inputs = BackwardInputs {
         x,
-        dy,
+        dy: ("dy", dy),
+        relu_output: None,
         scale: ("weight", weight),
         statistics,
         stats,
     };
     let p = backward_params(OP, &inputs, &grads, None)?;
+    Ok(Op::new(vec![backward_dispatch(gpu, &p, &inputs, &grads)?]))
+}
+
+/// Gradients of [`forward_relu`] given dr, the gradient wrt its output r (which it
+/// reads for the ReLU's mask: r > 0 exactly where the normalized value was); `x` is the
+/// forward's input and `statistics`, `stats` its statistics. One pass over memory fewer
+/// than a ReLU backward followed by [`backward`].
+#[allow(clippy::too_many_arguments)]
+pub fn backward_relu(
+    gpu: &Gpu,
+    x: &Tensor,
+    r: &Tensor,
+    dr: &Tensor,
+    weight: &Tensor,
+    statistics: Statistics,
+    stats: Stats<'_>,
+    grads: NormGrads<'_>,
+) -> Result<Op> {
+    const OP: &str = "batch_norm_relu_backward";
+    let inputs = BackwardInputs {
+        x,
+        dy: ("dr", dr),
+        relu_output: Some(r),
+        scale: ("weight", weight),
+        statistics,
+        stats,
+    };
+    let mut p = backward_params(OP, &inputs, &grads, None)?;
+    p.relu = 1;
     Ok(Op::new(vec![backward_dispatch(gpu, &p, &inputs, &grads)?]))
 }
 
@@ -430,7 +545,8 @@ pub fn flow_backward(
     const OP: &str = "flow_batch_norm_backward";
     let inputs = BackwardInputs {
         x,
-        dy,
+        dy: ("dy", dy),
+        relu_output: None,
         scale: ("log_gamma", log_gamma),
         statistics,
         stats,
@@ -457,11 +573,13 @@ pub fn flow_backward(
     ]))
 }
 
-/// What a backward reads besides dlogdet: the forward's input, dy, the scale parameter
-/// (named as the caller knows it) and which statistics, and their tensors.
+/// What a backward reads besides dlogdet: the forward's input, dy (named as the caller
+/// knows it), the fused ReLU's output if any, the scale parameter (named as the caller
+/// knows it) and which statistics, and their tensors.
 struct BackwardInputs<'a> {
     x: &'a Tensor,
-    dy: &'a Tensor,
+    dy: (&'static str, &'a Tensor),
+    relu_output: Option<&'a Tensor>,
     scale: (&'static str, &'a Tensor),
     statistics: Statistics,
     stats: Stats<'a>,
@@ -476,6 +594,7 @@ fn backward_params(
     let BackwardInputs {
         x,
         dy,
+        relu_output,
         scale,
         statistics,
         stats,
@@ -492,15 +611,19 @@ fn backward_params(
             ("dshift", grads.dshift),
         ],
     )?;
-    like_x(op, "dy", dy, "x", x)?;
+    like_x(op, dy.0, dy.1, "x", x)?;
     like_x(op, "dx", dx, "x", x)?;
     let mut read = vec![
         ("x", x),
-        ("dy", dy),
+        dy,
         scale,
         ("mean", stats.mean),
         ("var", stats.var),
     ];
+    if let Some(r) = relu_output {
+        like_x(op, "r", r, "x", x)?;
+        read.push(("r", r));
+    }
     if let Some(dl) = dlogdet {
         per_sample(op, "dlogdet", dl, x)?;
         read.push(("dlogdet", dl));
@@ -526,17 +649,20 @@ fn backward_dispatch(
     grads: &NormGrads<'_>,
 ) -> Result<Dispatch> {
     let stats = inputs.stats;
+    let dy = inputs.dy.1;
     gpu.dispatch(
         &SHADER,
-        "batch_norm_backward",
+        p.entry("batch_norm_backward", "batch_norm_backward4"),
         p,
         &[
-            Bind::read(1, inputs.x),
+            Bind::read(p.slot(SRC), inputs.x),
             Bind::read(2, inputs.scale.1),
             Bind::read(4, stats.mean),
             Bind::read(5, stats.var),
-            Bind::read(12, inputs.dy),
-            Bind::write(14, grads.dx.0),
+            Bind::read(p.slot(DY), dy),
+            // Unread without the ReLU (a uniform branch), but the entry declares it.
+            Bind::read(p.slot(MASK), inputs.relu_output.unwrap_or(dy)),
+            Bind::write(p.slot(DX), grads.dx.0),
             Bind::write(15, grads.dscale),
             Bind::write(16, grads.dshift),
         ],

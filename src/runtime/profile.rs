@@ -105,32 +105,65 @@ fn timestamps(gpu: &Gpu, dispatches: &[&Dispatch]) -> Result<Vec<u64>> {
     Ok(ticks)
 }
 
-/// One row of a profile: every dispatch of one kind, summed.
+/// One row of a profile: every dispatch of one kind, summed, and split by entry point
+/// (batch norm's statistics, apply and backward are one kind, three entries).
 #[derive(Clone, Debug)]
 pub struct KindTotal {
     pub kind: &'static str,
     pub dispatches: usize,
     pub seconds: f64,
     pub bytes_bound: u64,
+    /// Largest time first.
+    pub entries: Vec<EntryTotal>,
 }
 
-/// Sums `times` per kind, largest time first.
+/// Every dispatch of one entry point within a kind, summed.
+#[derive(Clone, Debug)]
+pub struct EntryTotal {
+    pub entry: &'static str,
+    pub dispatches: usize,
+    pub seconds: f64,
+    pub bytes_bound: u64,
+}
+
+/// Sums `times` per kind and, within each, per entry point, largest time first.
 pub fn by_kind(times: &[DispatchTime]) -> Vec<KindTotal> {
     let mut rows: Vec<KindTotal> = Vec::new();
     for t in times {
-        match rows.iter_mut().find(|r| r.kind == t.kind) {
-            Some(r) => {
-                r.dispatches += 1;
-                r.seconds += t.seconds;
-                r.bytes_bound += t.bytes_bound;
+        let row = match rows.iter().position(|r| r.kind == t.kind) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(KindTotal {
+                    kind: t.kind,
+                    dispatches: 0,
+                    seconds: 0.0,
+                    bytes_bound: 0,
+                    entries: Vec::new(),
+                });
+                rows.last_mut().expect("just pushed")
             }
-            None => rows.push(KindTotal {
-                kind: t.kind,
-                dispatches: 1,
-                seconds: t.seconds,
-                bytes_bound: t.bytes_bound,
-            }),
-        }
+        };
+        row.dispatches += 1;
+        row.seconds += t.seconds;
+        row.bytes_bound += t.bytes_bound;
+        let entry = match row.entries.iter().position(|e| e.entry == t.entry) {
+            Some(i) => &mut row.entries[i],
+            None => {
+                row.entries.push(EntryTotal {
+                    entry: t.entry,
+                    dispatches: 0,
+                    seconds: 0.0,
+                    bytes_bound: 0,
+                });
+                row.entries.last_mut().expect("just pushed")
+            }
+        };
+        entry.dispatches += 1;
+        entry.seconds += t.seconds;
+        entry.bytes_bound += t.bytes_bound;
+    }
+    for r in &mut rows {
+        r.entries.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
     }
     rows.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
     rows

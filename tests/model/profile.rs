@@ -42,6 +42,27 @@ fn a_profiled_step_is_a_plain_step_timed_dispatch_by_dispatch() {
         kinds.iter().map(|k| k.dispatches).sum::<usize>(),
         times.len()
     );
+    for k in &kinds {
+        let entries: usize = k.entries.iter().map(|e| e.dispatches).sum();
+        assert_eq!(
+            entries, k.dispatches,
+            "{}'s entries miss dispatches",
+            k.kind
+        );
+    }
+    let norm = kinds.iter().find(|k| k.kind == "batch_norm").unwrap();
+    // Each has a scalar and a vec4 entry ("...4").
+    for entry in [
+        "batch_norm_stats",
+        "batch_norm_forward",
+        "batch_norm_backward",
+    ] {
+        assert!(
+            norm.entries.iter().any(|e| e.entry.starts_with(entry)),
+            "no {entry} under batch_norm: {:?}",
+            norm.entries
+        );
+    }
     for kind in [
         "conv2d forward",
         "conv2d grad input",

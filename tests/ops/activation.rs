@@ -115,23 +115,29 @@ fn scale_tanh_matches_cpu_and_finite_differences() {
 fn add_matches_cpu() {
     let gpu = gpu();
     let mut r = rng(3);
-    let shape = [2, 5, 13, 13];
-    let n = shape.iter().product();
-    let (a, b) = (uniform(&mut r, n, 1.0), uniform(&mut r, n, 1.0));
-    let (at, bt, y) = (
-        upload(&gpu, shape, &a),
-        upload(&gpu, shape, &b),
-        gpu.empty(shape).unwrap(),
-    );
-    let op = activation::add(&gpu, &at, &bt, &y).unwrap();
-    gpu.run(|p| op.encode(p));
-    assert_close(
-        "add",
-        &download(&gpu, &y),
-        &cpu::add(&f32_exact(a), &f32_exact(b)),
-        1e-6,
-        1e-6,
-    );
+    // Sizes that are multiples of 4 take the vec4 kernel, the others the scalar one.
+    let shapes = ODD_SHAPES
+        .iter()
+        .copied()
+        .chain([[2, 5, 13, 13], [3, 4, 10, 10]]);
+    for shape in shapes {
+        let n = shape.iter().product();
+        let (a, b) = (uniform(&mut r, n, 1.0), uniform(&mut r, n, 1.0));
+        let (at, bt, y) = (
+            upload(&gpu, shape, &a),
+            upload(&gpu, shape, &b),
+            gpu.empty(shape).unwrap(),
+        );
+        let op = activation::add(&gpu, &at, &bt, &y).unwrap();
+        gpu.run(|p| op.encode(p));
+        assert_close(
+            &format!("add {shape:?}"),
+            &download(&gpu, &y),
+            &cpu::add(&f32_exact(a), &f32_exact(b)),
+            1e-6,
+            1e-6,
+        );
+    }
 }
 
 #[test]

@@ -341,6 +341,137 @@ fn batch_norm_backward_matches_cpu_in_training_and_evaluation() {
     }
 }
 
+#[test]
+fn batch_norm_relu_matches_batch_norm_then_relu_on_cpu() {
+    let gpu = gpu();
+    let mut r = rng(24);
+    for shape @ [_, c, _, _] in shapes() {
+        let x = channel_data(&mut r, shape);
+        let weight = f32_exact(uniform(&mut r, c, 1.0));
+        let bias = f32_exact(uniform(&mut r, c, 1.0));
+        let running = running_stats(&mut r, c);
+        let dr = f32_exact(uniform(&mut r, x.len(), 1.0));
+        let dx_prior = f32_exact(uniform(&mut r, x.len(), 1.0));
+        let dw_prior = f32_exact(uniform(&mut r, c, 1.0));
+        let db_prior = f32_exact(uniform(&mut r, c, 1.0));
+        for (train, dx_mode) in [
+            (true, GradMode::Write),
+            (true, GradMode::Accumulate),
+            (false, GradMode::Write),
+        ] {
+            let what = format!(
+                "batch_norm_relu {} {dx_mode:?} {shape:?}",
+                if train { "train" } else { "eval" }
+            );
+            let (xt, drt) = (upload(&gpu, shape, &x), upload(&gpu, shape, &dr));
+            let params = arena_pair(&gpu, &weight, &bias);
+            let running_t = upload_stats(&gpu, &running);
+            let saved_t = (gpu.empty([c]).unwrap(), gpu.empty([c]).unwrap());
+            let rt = gpu.empty(shape).unwrap();
+            let dx = upload(&gpu, shape, &dx_prior);
+            let (dw, db) = arena_pair(&gpu, &dw_prior, &db_prior);
+            let (statistics, stats) = if train {
+                (Statistics::Batch, gpu_stats(&saved_t))
+            } else {
+                (Statistics::Running, gpu_stats(&running_t))
+            };
+            let affine = Affine {
+                weight: &params.0,
+                bias: &params.1,
+            };
+            let fwd = batch_norm::forward_relu(&gpu, &xt, affine, statistics, stats, &rt).unwrap();
+            let grads = NormGrads {
+                dx: (&dx, dx_mode),
+                dscale: &dw,
+                dshift: &db,
+            };
+            let bwd = batch_norm::backward_relu(
+                &gpu, &xt, &rt, &drt, &params.0, statistics, stats, grads,
+            )
+            .unwrap();
+            gpu.run(|p| {
+                fwd.encode(p);
+                bwd.encode(p);
+            });
+
+            let fixed = (!train).then_some(&running);
+            let (want_r, used) = cpu::forward_relu(&x, shape, &weight, &bias, fixed);
+            assert_twin(&format!("{what} r"), &download(&gpu, &rt), &want_r);
+            if train {
+                assert_twin(
+                    &format!("{what} saved mean"),
+                    &download(&gpu, &saved_t.0),
+                    &used.mean,
+                );
+                assert_twin(
+                    &format!("{what} saved var"),
+                    &download(&gpu, &saved_t.1),
+                    &used.var,
+                );
+            }
+            assert!(
+                want_r.contains(&0.0) && want_r.iter().any(|&v| v > 0.0),
+                "{what}: the ReLU must both pass and block"
+            );
+            let want = cpu::backward_relu(&x, shape, &dr, &weight, &bias, fixed);
+            let want_dx = match dx_mode {
+                GradMode::Write => want.dx,
+                GradMode::Accumulate => plus(&dx_prior, &want.dx),
+            };
+            assert_twin(&format!("{what} dx"), &download(&gpu, &dx), &want_dx);
+            assert_twin(
+                &format!("{what} dweight (added)"),
+                &download(&gpu, &dw),
+                &plus(&dw_prior, &want.dscale),
+            );
+            assert_twin(
+                &format!("{what} dbias (added)"),
+                &download(&gpu, &db),
+                &plus(&db_prior, &want.dshift),
+            );
+        }
+    }
+}
+
+#[test]
+fn batch_norm_relu_cpu_backward_matches_finite_differences() {
+    let mut r = rng(25);
+    let shape @ [_, c, _, _] = [3, 2, 2, 3];
+    let x = channel_data(&mut r, shape);
+    let (weight, bias) = (uniform(&mut r, c, 1.0), uniform(&mut r, c, 1.0));
+    let dr = uniform(&mut r, x.len(), 1.0);
+    let running = running_stats(&mut r, c);
+    for fixed in [None, Some(&running)] {
+        let mode = if fixed.is_some() { "eval" } else { "train" };
+        let (r_out, _) = cpu::forward_relu(&x, shape, &weight, &bias, fixed);
+        assert!(r_out.contains(&0.0), "{mode}: no ReLU blocks");
+        let got = cpu::backward_relu(&x, shape, &dr, &weight, &bias, fixed);
+        let loss =
+            |x: &[f64], w: &[f64], b: &[f64]| dot(&cpu::forward_relu(x, shape, w, b, fixed).0, &dr);
+        assert_gradient(
+            &format!("batch_norm_relu {mode} dx"),
+            &|v| loss(v, &weight, &bias),
+            &x,
+            &got.dx,
+            None,
+        );
+        assert_gradient(
+            &format!("batch_norm_relu {mode} dweight"),
+            &|v| loss(&x, v, &bias),
+            &weight,
+            &got.dscale,
+            None,
+        );
+        assert_gradient(
+            &format!("batch_norm_relu {mode} dbias"),
+            &|v| loss(&x, &weight, v),
+            &bias,
+            &got.dshift,
+            None,
+        );
+    }
+}
+
 /// The loss the finite differences differentiate: dot(y, dy), plus dot(logdet, dlogdet)
 /// for the flow (the log-det is the same for every sample).
 fn flow_loss(y: &[f64], logdet: f64, dy: &[f64], dlogdet: &[f64]) -> f64 {
@@ -531,6 +662,33 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
     ));
     assert!(
         e.contains("flow_batch_norm_backward") && e.contains("[2, 3, 4, 5]"),
+        "{e}"
+    );
+    let e = err(batch_norm::forward_relu(
+        &gpu,
+        &x,
+        affine,
+        Statistics::Running,
+        stats,
+        &y_bad,
+    ));
+    assert!(
+        e.contains("batch_norm_relu") && e.contains("r has shape [2, 3, 4, 5]"),
+        "{e}"
+    );
+    let dx = gpu.zeros([2, 3, 4, 4]).unwrap();
+    let e = err(batch_norm::backward_relu(
+        &gpu,
+        &x,
+        &y_bad,
+        &y,
+        &w,
+        Statistics::Batch,
+        stats,
+        grads(&dx),
+    ));
+    assert!(
+        e.contains("batch_norm_relu_backward") && e.contains("r has shape [2, 3, 4, 5]"),
         "{e}"
     );
     let dlogdet = gpu.zeros([2]).unwrap();
