@@ -27,14 +27,16 @@ struct Identity {
     kernels: String,
 }
 
-/// A checksum of the sources of the kernels that have tuned variants and of how they are
-/// compiled, so that a changed kernel is timed again even within one program version.
+/// A checksum of the sources of the kernels that have tuned variants, of how they are
+/// compiled and of the tuner that times them, so that a changed kernel or way of timing
+/// is timed again even within one program version.
 fn tuned_kernels() -> String {
     let mut h = crc32fast::Hasher::new();
     for text in [
         super::kernel::PRELUDE,
         include_str!("../../shaders/conv2d.wgsl"),
         super::kernel::RUNTIME_CHECKS,
+        include_str!("../ops/conv2d_tune.rs"),
     ] {
         h.update(text.as_bytes());
     }
