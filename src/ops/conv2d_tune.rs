@@ -159,7 +159,7 @@ mod tests {
         let mut runs = [0; 4];
         let picked = pick_fastest(
             &[0usize, 1, 2, 3],
-            |c| Ok(c),
+            Ok,
             |&c| {
                 runs[c] += 1;
                 Ok(if runs[c] == 1 { compile[c] } else { steady[c] })
