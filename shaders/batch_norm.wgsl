@@ -63,6 +63,10 @@ const CHANNEL_WG: u32 = 256u;
 @group(0) @binding(20) var<storage, read> dy4: array<vec4<f32>>;
 @group(0) @binding(21) var<storage, read_write> dx4: array<vec4<f32>>;
 @group(0) @binding(22) var<storage, read> mask4: array<vec4<f32>>;
+// Per channel, the backward's (sum dy, sum dy * xhat), for batch_norm_backward_params:
+// the backward itself binds no parameter gradients, which keeps its storage buffers
+// within WebGPU's default limit of 8 per shader stage.
+@group(0) @binding(23) var<storage, read_write> channel_sums: array<vec2<f32>>;
 
 var<workgroup> sums: array<vec2<f32>, CHANNEL_WG>;
 
@@ -250,16 +254,14 @@ struct BackwardChannel {
     mean_dy_xhat: f32,
 }
 
-// Adds the parameter gradients from the workgroup's totals (sum dy, sum dy*xhat) and
+// Keeps the workgroup's totals (sum dy, sum dy*xhat) for batch_norm_backward_params and
 // returns what the dx pass needs.
 fn backward_channel(c: u32, lid: u32, total: vec2<f32>) -> BackwardChannel {
     let count = f32(p.batch * p.inner);
     let rstd = inverseSqrt(stat_var[c] + p.eps);
     let g = gamma(c);
     if (lid == 0u) {
-        // d(exp(log_gamma))/d(log_gamma) = exp(log_gamma).
-        dscale[c] = dscale[c] + select(total.y, g * total.y, p.flow == 1u);
-        dshift[c] = dshift[c] + total.x;
+        channel_sums[c] = total;
     }
     let through_stats = p.train == 1u;
     return BackwardChannel(
@@ -342,6 +344,17 @@ fn batch_norm_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
             dx4[i] = grad;
         }
     }
+}
+
+// After batch_norm_backward: dshift += sum dy; dscale += sum dy*xhat (plain) or
+// gamma * sum dy*xhat (flow: d(exp(log_gamma))/d(log_gamma) = exp(log_gamma)).
+@compute @workgroup_size(WG)
+fn batch_norm_backward_params(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let c = flat_id(gid, nwg);
+    if (c >= p.channels) { return; }
+    let total = channel_sums[c];
+    dscale[c] = dscale[c] + select(total.y, gamma(c) * total.y, p.flow == 1u);
+    dshift[c] = dshift[c] + total.x;
 }
 
 // Flow batch norm only, after batch_norm_backward: the log-det's gradients given

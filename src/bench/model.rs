@@ -170,7 +170,7 @@ fn report(
         for e in &r.entries {
             if r.entries.len() > 1 {
                 eprintln!(
-                    "  {:<22} {:>10} {:>10.1} {:>6.1}% {:>10.2}",
+                    "  {:<28} {:>4} {:>10.1} {:>6.1}% {:>10.2}",
                     e.entry,
                     e.dispatches,
                     e.seconds * 1e3,

@@ -17,7 +17,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     steps: usize,
     /// Also time every dispatch of one training step and one sampling pass, alone, and
-    /// print the GPU time per op kind (JSON lines on stdout, a table on stderr).
+    /// print the GPU time per op kind and entry point (JSON lines on stdout, a table on
+    /// stderr).
     #[arg(long)]
     profile: bool,
     /// How the backward gets layer inputs.

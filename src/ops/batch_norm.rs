@@ -496,7 +496,7 @@ pub fn backward(
         stats,
     };
     let p = backward_params(OP, &inputs, &grads, None)?;
-    Ok(Op::new(vec![backward_dispatch(gpu, &p, &inputs, &grads)?]))
+    Ok(Op::new(backward_dispatches(gpu, &p, &inputs, &grads)?))
 }
 
 /// Gradients of [`forward_relu`] given dr, the gradient wrt its output r (which it
@@ -525,7 +525,7 @@ pub fn backward_relu(
     };
     let mut p = backward_params(OP, &inputs, &grads, None)?;
     p.relu = 1;
-    Ok(Op::new(vec![backward_dispatch(gpu, &p, &inputs, &grads)?]))
+    Ok(Op::new(backward_dispatches(gpu, &p, &inputs, &grads)?))
 }
 
 /// Gradients of [`flow_forward`] given dy and dlogdet [N] (the loss gradient wrt each
@@ -567,10 +567,9 @@ pub fn flow_backward(
         ],
         [p.channels, 1, 1],
     )?;
-    Ok(Op::new(vec![
-        backward_dispatch(gpu, &p, &inputs, &grads)?,
-        log_det_part,
-    ]))
+    let mut dispatches = backward_dispatches(gpu, &p, &inputs, &grads)?;
+    dispatches.push(log_det_part);
+    Ok(Op::new(dispatches))
 }
 
 /// What a backward reads besides dlogdet: the forward's input, dy (named as the caller
@@ -642,15 +641,19 @@ fn backward_params(
     Ok(p)
 }
 
-fn backward_dispatch(
+/// The backward's dispatches: dx and the per-channel sums, then the parameter
+/// gradients from those sums.
+fn backward_dispatches(
     gpu: &Gpu,
     p: &Params,
     inputs: &BackwardInputs<'_>,
     grads: &NormGrads<'_>,
-) -> Result<Dispatch> {
+) -> Result<Vec<Dispatch>> {
     let stats = inputs.stats;
     let dy = inputs.dy.1;
-    gpu.dispatch(
+    // Written and read within this op's own dispatches: one buffer per channel count.
+    let sums = gpu.scratch([p.channels as usize, 2])?;
+    let input = gpu.dispatch(
         &SHADER,
         p.entry("batch_norm_backward", "batch_norm_backward4"),
         p,
@@ -663,9 +666,21 @@ fn backward_dispatch(
             // Unread without the ReLU (a uniform branch), but the entry declares it.
             Bind::read(p.slot(MASK), inputs.relu_output.unwrap_or(dy)),
             Bind::write(p.slot(DX), grads.dx.0),
-            Bind::write(15, grads.dscale),
-            Bind::write(16, grads.dshift),
+            Bind::write(23, &sums),
         ],
         [p.channels, 1, 1],
-    )
+    )?;
+    let params = gpu.dispatch(
+        &SHADER,
+        "batch_norm_backward_params",
+        p,
+        &[
+            Bind::read(2, inputs.scale.1),
+            Bind::write(15, grads.dscale),
+            Bind::write(16, grads.dshift),
+            Bind::write(23, &sums),
+        ],
+        grid(p.channels as usize, WG),
+    )?;
+    Ok(vec![input, params])
 }

@@ -157,14 +157,10 @@ mod tests {
         let steady = [3.0, 1.0, 2.0, 1.5];
         let compile = [0.5, 40.0, 10.0, 30.0];
         let mut runs = [0; 4];
-        let picked = pick_fastest(
-            &[0usize, 1, 2, 3],
-            Ok,
-            |&c| {
-                runs[c] += 1;
-                Ok(if runs[c] == 1 { compile[c] } else { steady[c] })
-            },
-        )
+        let picked = pick_fastest(&[0usize, 1, 2, 3], Ok, |&c| {
+            runs[c] += 1;
+            Ok(if runs[c] == 1 { compile[c] } else { steady[c] })
+        })
         .unwrap();
         assert_eq!(picked, 1);
         assert!(

@@ -369,6 +369,7 @@ impl Gpu {
     ) -> Result<Dispatch> {
         exclusive_writes(shader, entry, binds)?;
         let access: Vec<(u32, Access)> = binds.iter().map(|b| (b.slot, b.access)).collect();
+        within_default_limits(shader.name, entry, &access)?;
         let pipeline = self.cache.pipeline(&self.device, shader, entry, &access);
         let layout = self.cache.layout(&self.device, &access);
         // Uniform blocks are multiples of 16 bytes in WGSL.
@@ -464,6 +465,40 @@ impl Gpu {
     }
 }
 
+/// Err when a dispatch binds more buffers or textures of a kind than WebGPU's default
+/// limits allow one shader stage (8 storage buffers, 12 uniform buffers with the params
+/// block, 4 storage textures). Devices made elsewhere (the app's renderer, a test
+/// harness) may have only those; a kernel past them would fail there alone, at run time.
+fn within_default_limits(shader: &str, entry: &str, access: &[(u32, Access)]) -> Result<()> {
+    let limits = wgpu::Limits::default();
+    let count = |kinds: &[Access]| access.iter().filter(|(_, a)| kinds.contains(a)).count();
+    for (what, used, limit) in [
+        (
+            "storage buffers",
+            count(&[Access::Read, Access::ReadWrite]),
+            limits.max_storage_buffers_per_shader_stage,
+        ),
+        (
+            "uniform buffers (with the params block)",
+            count(&[Access::Uniform]) + 1,
+            limits.max_uniform_buffers_per_shader_stage,
+        ),
+        (
+            "storage textures",
+            count(&[Access::WriteTexture]),
+            limits.max_storage_textures_per_shader_stage,
+        ),
+    ] {
+        if used > limit as usize {
+            return Err(Error::Gpu(format!(
+                "{shader}/{entry} binds {used} {what}; WebGPU's default limit per shader \
+                 stage, which a device may be created with, is {limit}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Err when a dispatch would bind one buffer both read-only and read-write: wgpu rejects
 /// that within a dispatch (and aborts) even for disjoint views, such as two views of one
 /// arena.
@@ -489,4 +524,27 @@ fn exclusive_writes(shader: &Wgsl, entry: &str, binds: &[Bind<'_>]) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dispatch_past_webgpus_default_binding_limits_is_an_error_naming_it() {
+        let storage = |n: u32| (1..=n).map(|slot| (slot, Access::Read)).collect::<Vec<_>>();
+        assert!(within_default_limits("batch_norm", "entry", &storage(8)).is_ok());
+        let e = within_default_limits("batch_norm", "batch_norm_backward4", &storage(9))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("batch_norm/batch_norm_backward4") && e.contains("9 storage buffers"),
+            "{e}"
+        );
+        let textures: Vec<_> = (1..=5).map(|slot| (slot, Access::WriteTexture)).collect();
+        let e = within_default_limits("display", "to_texture", &textures)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("5 storage textures"), "{e}");
+    }
 }
