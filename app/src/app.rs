@@ -38,9 +38,9 @@ pub enum ModelSource {
 
 /// Images per GPU submission of the app's decoding. The renderer's frames queue behind
 /// each submission on the shared device, so on a CPU adapter a small batch keeps the
-/// window drawing: for an 8 x 8 `mnist` grid on lavapipe (2026-12-01), batches of 8 left ~2.3 s
-/// between frames (grid in ~15 s), batches of 2 ~0.65 s (grid in ~17 s). A real GPU
-/// decodes a batch of 16 within a frame.
+/// window drawing: for an 8 x 8 `mnist` grid on lavapipe (2026-12-01), batches of 8
+/// left ~2.3 s between frames (grid in ~15 s), batches of 2 ~0.65 s (grid in ~17 s). A
+/// real GPU decodes a batch of 16 within a frame.
 pub fn app_batch(gpu: &Gpu) -> usize {
     if gpu.info.device_type == wgpu::DeviceType::Cpu {
         2
