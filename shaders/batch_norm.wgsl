@@ -20,7 +20,8 @@
 // Per-channel reductions run one workgroup per channel (dispatch [C, 1, 1]): each
 // invocation sums a strided share of the channel's N*H*W elements (see `Walk`), then a
 // tree in workgroup memory adds the shares. Elementwise kernels run a grid of
-// [H*W / WG rounded up, C, N], so the channel and image come from the workgroup id.
+// [H*W / WG rounded up, C, N] (N at most 65535), so the channel and image come from the
+// workgroup id.
 
 struct Params {
     batch: u32,      // N
@@ -186,26 +187,32 @@ fn channel_map(c: u32) -> ChannelMap {
     return ChannelMap(stat_mean[c], inverseSqrt(stat_var[c] + p.eps) * gamma(c), shift[c]);
 }
 
+// Past 65535 images the grid's z stops there and each invocation steps through the
+// images `nwg.z` apart.
 @compute @workgroup_size(WG)
-fn batch_norm_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn batch_norm_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let units = p.inner;
     if (gid.x >= units) { return; }
     let c = wid.y;
     let m = channel_map(c);
-    let i = unit_index(wid.z, c, gid.x, units);
-    let y = (src[i] - m.mean) * m.k + m.shift;
-    dst[i] = select(y, max(y, 0.0), p.relu == 1u);
+    for (var n = wid.z; n < p.batch; n += nwg.z) {
+        let i = unit_index(n, c, gid.x, units);
+        let y = (src[i] - m.mean) * m.k + m.shift;
+        dst[i] = select(y, max(y, 0.0), p.relu == 1u);
+    }
 }
 
 @compute @workgroup_size(WG)
-fn batch_norm_forward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn batch_norm_forward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let units = p.inner / 4u;
     if (gid.x >= units) { return; }
     let c = wid.y;
     let m = channel_map(c);
-    let i = unit_index(wid.z, c, gid.x, units);
-    let y = (src4[i] - m.mean) * m.k + m.shift;
-    dst4[i] = select(y, max(y, vec4(0.0)), p.relu == 1u);
+    for (var n = wid.z; n < p.batch; n += nwg.z) {
+        let i = unit_index(n, c, gid.x, units);
+        let y = (src4[i] - m.mean) * m.k + m.shift;
+        dst4[i] = select(y, max(y, vec4(0.0)), p.relu == 1u);
+    }
 }
 
 // Flow batch norm only: x = (y - beta) * exp(-log_gamma) * sqrt(var + eps) + mean.

@@ -62,14 +62,19 @@ impl Params {
         }
     }
 
-    /// The elementwise grid: [H*W (or H*W / 4) over WG, C, N].
+    /// The elementwise grid: [H*W (or H*W / 4) over WG, C, N], N capped at the limit of
+    /// 65535 groups per dimension (the kernels step through the images past it).
     fn planes_grid(&self) -> [u32; 3] {
         let units = if self.vec4() {
             self.inner / 4
         } else {
             self.inner
         };
-        [units.div_ceil(WG).max(1), self.channels, self.batch]
+        [
+            units.div_ceil(WG).max(1),
+            self.channels,
+            self.batch.min(MAX_GROUPS),
+        ]
     }
 }
 
@@ -80,6 +85,9 @@ const DST: u32 = 6;
 const DY: u32 = 12;
 const DX: u32 = 14;
 const MASK: u32 = 17;
+
+/// wgpu's limit on workgroups per grid dimension.
+const MAX_GROUPS: u32 = 65535;
 
 /// Per-channel mean and biased variance, each [C].
 #[derive(Clone, Copy)]
@@ -131,6 +139,15 @@ fn params(
     per_channel: &[(&str, &Tensor)],
 ) -> Result<Params> {
     let (n, c, h, w) = nchw(op, x_name, x)?;
+    if c > MAX_GROUPS as usize {
+        return shape_err(
+            op,
+            format!(
+                "{x_name} {} has {c} channels; at most {MAX_GROUPS} (one workgroup each)",
+                x.shape()
+            ),
+        );
+    }
     for (name, t) in per_channel {
         if t.shape().dims() != [c] {
             return shape_err(

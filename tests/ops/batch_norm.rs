@@ -433,6 +433,65 @@ fn batch_norm_relu_matches_batch_norm_then_relu_on_cpu() {
     }
 }
 
+/// Past 65535 images the elementwise grid stops growing and each invocation steps
+/// through the rest; the per-channel reductions walk any batch.
+#[test]
+fn batch_norm_relu_past_65535_images_matches_cpu() {
+    let gpu = gpu();
+    let mut r = rng(26);
+    // H*W = 4 takes the vec4 entries, 3 the scalar ones.
+    for shape @ [_, c, _, _] in [[66_000, 2, 1, 4], [66_000, 1, 1, 3]] {
+        let x = channel_data(&mut r, shape);
+        let (weight, bias) = (
+            f32_exact(uniform(&mut r, c, 1.0)),
+            f32_exact(uniform(&mut r, c, 1.0)),
+        );
+        let dr = f32_exact(uniform(&mut r, x.len(), 1.0));
+        let (xt, drt) = (upload(&gpu, shape, &x), upload(&gpu, shape, &dr));
+        let params = arena_pair(&gpu, &weight, &bias);
+        let saved_t = (gpu.empty([c]).unwrap(), gpu.empty([c]).unwrap());
+        let (rt, dx) = (gpu.empty(shape).unwrap(), gpu.empty(shape).unwrap());
+        let (dw, db) = arena_pair(&gpu, &vec![0.0; c], &vec![0.0; c]);
+        let affine = Affine {
+            weight: &params.0,
+            bias: &params.1,
+        };
+        let stats = gpu_stats(&saved_t);
+        let fwd =
+            batch_norm::forward_relu(&gpu, &xt, affine, Statistics::Batch, stats, &rt).unwrap();
+        let grads = NormGrads {
+            dx: (&dx, GradMode::Write),
+            dscale: &dw,
+            dshift: &db,
+        };
+        let bwd = batch_norm::backward_relu(
+            &gpu,
+            &xt,
+            &rt,
+            &drt,
+            &params.0,
+            Statistics::Batch,
+            stats,
+            grads,
+        )
+        .unwrap();
+        gpu.run(|p| {
+            fwd.encode(p);
+            bwd.encode(p);
+        });
+        let what = format!("batch_norm_relu {shape:?}");
+        let (want_r, _) = cpu::forward_relu(&x, shape, &weight, &bias, None);
+        assert_twin(&format!("{what} r"), &download(&gpu, &rt), &want_r);
+        let want = cpu::backward_relu(&x, shape, &dr, &weight, &bias, None);
+        assert_twin(&format!("{what} dx"), &download(&gpu, &dx), &want.dx);
+        assert_twin(
+            &format!("{what} dweight"),
+            &download(&gpu, &dw),
+            &want.dscale,
+        );
+    }
+}
+
 #[test]
 fn batch_norm_relu_cpu_backward_matches_finite_differences() {
     let mut r = rng(25);
