@@ -11,11 +11,13 @@
 // write max(y, 0), and the backward take dy through the ReLU first: dy counts only where
 // the ReLU's output, bound as `mask`, is positive.
 //
-// Every kernel has a scalar entry and a vec4 one (suffix 4) that moves four floats per
-// load; the vec4 entries need H*W % 4 == 0 (so no vec4 straddles two channels) and
-// bind the same buffers as arrays of vec4. Lavapipe runs a load whose address differs
-// between invocations as a loop over the SIMD lanes, so a vec4 load costs about what a
-// scalar one does; no kernel divides per element (lavapipe scalarizes integer division).
+// The statistics, forward and backward kernels have a scalar entry and a vec4 one
+// (suffix 4) that moves four floats per load; the vec4 entries need H*W % 4 == 0 (so no
+// vec4 straddles two channels) and bind the same buffers as arrays of vec4. Lavapipe
+// runs a load whose address differs between invocations as a loop over the SIMD lanes,
+// so a vec4 load costs about what a scalar one does. None of them divides per element
+// (lavapipe scalarizes integer division); only the flow layers' inverse, which runs
+// once per flow batch norm, still does.
 //
 // Per-channel reductions run one workgroup per channel (dispatch [C, 1, 1]): each
 // invocation sums a strided share of the channel's N*H*W elements (see `Walk`), then a
