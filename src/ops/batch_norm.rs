@@ -540,8 +540,7 @@ pub fn backward_relu(
         statistics,
         stats,
     };
-    let mut p = backward_params(OP, &inputs, &grads, None)?;
-    p.relu = 1;
+    let p = backward_params(OP, &inputs, &grads, None)?;
     Ok(Op::new(backward_dispatches(gpu, &p, &inputs, &grads)?))
 }
 
@@ -655,6 +654,7 @@ fn backward_params(
     )?;
     p.train = (statistics == Statistics::Batch) as u32;
     p.accumulate = dx_mode.flag();
+    p.relu = relu_output.is_some() as u32;
     Ok(p)
 }
 
