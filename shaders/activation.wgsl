@@ -1,5 +1,6 @@
 // Elementwise activations and the residual add, forward and backward.
-//   relu:        y = max(x, 0)                 dx = dy * (x > 0)
+//   relu:        y = max(x, 0)                 dx = dy * (x > 0)   (a library op: the
+//                s,t networks use the ReLU fused into their batch norms)
 //   scale_tanh:  y[n,c,...] = scale[c] * tanh(x)   (per-channel scale, the coupling's s)
 //                dx = dy * scale[c] * (1 - tanh(x)^2);  dscale[c] += sum dy * tanh(x)
 //   add:         y = a + b (residual);  its backward is the identity, done by callers.

@@ -21,9 +21,9 @@
 //
 // Per-channel reductions run one workgroup per channel (dispatch [C, 1, 1]): each
 // invocation sums a strided share of the channel's N*H*W elements (see `Walk`), then a
-// tree in workgroup memory adds the shares. Elementwise kernels run a grid of
-// [H*W / WG rounded up, C, N] (N at most 65535), so the channel and image come from the
-// workgroup id.
+// tree in workgroup memory adds the shares. The forward entries run a grid of
+// [units / WG rounded up, C, N] (units = H*W, or H*W / 4 for vec4; N at most 65535), so
+// the channel and image come from the workgroup id.
 
 struct Params {
     batch: u32,      // N
@@ -248,16 +248,15 @@ fn batch_norm_update_running(@builtin(global_invocation_id) gid: vec3<u32>, @bui
 }
 
 // Gradients of y given dy, with xhat = (x - mean) * rstd and M = N*H*W:
-//   dshift += sum dy;  dscale += sum dy*xhat (plain) or gamma * sum dy*xhat (flow);
 //   dx = gamma * rstd * (dy - sum(dy)/M - xhat * sum(dy*xhat)/M) in training (the
-//   mean and variance depend on x), dx = gamma * rstd * dy with fixed stats.
+//   mean and variance depend on x), dx = gamma * rstd * dy with fixed stats; the
+//   backward keeps (sum dy, sum dy*xhat) per channel for batch_norm_backward_params,
+//   which adds the parameter gradients.
 // With the fused ReLU, dy here is the ReLU's input gradient: dy where mask > 0, else 0.
 
-// What the second pass needs of the first: the channel's factors and the two means
-// that the statistics' dependence on x subtracts.
+// What the second pass needs of the first besides mean and rstd: dx's factor and the
+// two means that the statistics' dependence on x subtracts.
 struct BackwardChannel {
-    mu: f32,
-    rstd: f32,
     k: f32, // gamma * rstd
     mean_dy: f32,
     mean_dy_xhat: f32,
@@ -265,18 +264,14 @@ struct BackwardChannel {
 
 // Keeps the workgroup's totals (sum dy, sum dy*xhat) for batch_norm_backward_params and
 // returns what the dx pass needs.
-fn backward_channel(c: u32, lid: u32, total: vec2<f32>) -> BackwardChannel {
+fn backward_channel(c: u32, lid: u32, total: vec2<f32>, rstd: f32) -> BackwardChannel {
     let count = f32(p.batch * p.inner);
-    let rstd = inverseSqrt(stat_var[c] + p.eps);
-    let g = gamma(c);
     if (lid == 0u) {
         channel_sums[c] = total;
     }
     let through_stats = p.train == 1u;
     return BackwardChannel(
-        stat_mean[c],
-        rstd,
-        g * rstd,
+        gamma(c) * rstd,
         select(0.0, total.x / count, through_stats),
         select(0.0, total.y / count, through_stats),
     );
@@ -311,11 +306,11 @@ fn batch_norm_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_inv
         let g = relu_grad(i, masked);
         acc += vec2(g, g * (src[i] - mu) * rstd);
     }
-    let b = backward_channel(c, lid, workgroup_sum2(lid, acc));
+    let b = backward_channel(c, lid, workgroup_sum2(lid, acc), rstd);
     for (var w = walk_start(lid, units); w.n < p.batch; walk_next(&w, units)) {
         let i = unit_index(w.n, c, w.j, units);
         let g = relu_grad(i, masked);
-        let xhat = (src[i] - b.mu) * b.rstd;
+        let xhat = (src[i] - mu) * rstd;
         let grad = b.k * (g - b.mean_dy - xhat * b.mean_dy_xhat);
         if (p.accumulate == 1u) {
             dx[i] = dx[i] + grad;
@@ -341,11 +336,11 @@ fn batch_norm_backward4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_in
         sum_dy_xhat += g * (src4[i] - mu) * rstd;
     }
     let total = vec2(sum4(sum_dy), sum4(sum_dy_xhat));
-    let b = backward_channel(c, lid, workgroup_sum2(lid, total));
+    let b = backward_channel(c, lid, workgroup_sum2(lid, total), rstd);
     for (var w = walk_start(lid, units); w.n < p.batch; walk_next(&w, units)) {
         let i = unit_index(w.n, c, w.j, units);
         let g = relu_grad4(i, masked);
-        let xhat = (src4[i] - b.mu) * b.rstd;
+        let xhat = (src4[i] - mu) * rstd;
         let grad = b.k * (g - b.mean_dy - xhat * b.mean_dy_xhat);
         if (p.accumulate == 1u) {
             dx4[i] = dx4[i] + grad;

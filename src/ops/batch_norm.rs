@@ -7,6 +7,10 @@
 //! The running averages change only through [`update_running`], a separate op, so a
 //! forward can be recorded twice (the trainer recomputes layers) without updating twice.
 //! Evaluation normalizes with the running averages and writes nothing but its outputs.
+//!
+//! [`forward_relu`] and [`backward_relu`] are the plain batch norm with the ReLU that
+//! follows it fused in (the s,t networks' "batch norm then ReLU"), one pass over memory
+//! fewer each way.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -71,7 +75,7 @@ impl Params {
             self.inner
         };
         [
-            units.div_ceil(WG).max(1),
+            units.div_ceil(WG),
             self.channels,
             self.batch.min(MAX_GROUPS),
         ]
@@ -139,6 +143,18 @@ fn params(
     per_channel: &[(&str, &Tensor)],
 ) -> Result<Params> {
     let (n, c, h, w) = nchw(op, x_name, x)?;
+    // The forward's grid has H*W / WG workgroups in x (scalar entries, the larger).
+    if h * w > MAX_GROUPS as usize * WG as usize {
+        return shape_err(
+            op,
+            format!(
+                "{x_name} {} has planes of {} values; at most {}",
+                x.shape(),
+                h * w,
+                MAX_GROUPS as usize * WG as usize
+            ),
+        );
+    }
     if c > MAX_GROUPS as usize {
         return shape_err(
             op,

@@ -116,10 +116,7 @@ fn add_matches_cpu() {
     let gpu = gpu();
     let mut r = rng(3);
     // Sizes that are multiples of 4 take the vec4 kernel, the others the scalar one.
-    let shapes = ODD_SHAPES
-        .iter()
-        .copied()
-        .chain([[2, 5, 13, 13], [3, 4, 10, 10]]);
+    let shapes = ODD_SHAPES.iter().copied().chain([[3, 4, 10, 10]]);
     for shape in shapes {
         let n = shape.iter().product();
         let (a, b) = (uniform(&mut r, n, 1.0), uniform(&mut r, n, 1.0));

@@ -16,9 +16,20 @@ fn assert_twin(what: &str, got: &[f64], want: &[f64]) {
 }
 
 /// ODD_SHAPES plus one whose N*H*W (1152) spans several strides of the 256-wide
-/// per-channel workgroups.
+/// per-channel workgroups, and planes of 289 scalars, 324 vec4s (both past the 256
+/// invocations of a channel's workgroup, so a step of `Walk` stays in one image) and
+/// exactly 256 vec4s (a step moves one image on).
 fn shapes() -> Vec<[usize; 4]> {
-    ODD_SHAPES.iter().copied().chain([[8, 3, 12, 12]]).collect()
+    ODD_SHAPES
+        .iter()
+        .copied()
+        .chain([
+            [8, 3, 12, 12],
+            [2, 3, 17, 17],
+            [2, 3, 36, 36],
+            [2, 2, 32, 32],
+        ])
+        .collect()
 }
 
 /// x with its own mean and spread per channel, so that channel mix-ups show.
@@ -489,6 +500,18 @@ fn batch_norm_relu_past_65535_images_matches_cpu() {
             &download(&gpu, &dw),
             &want.dscale,
         );
+        assert_twin(&format!("{what} dbias"), &download(&gpu, &db), &want.dshift);
+        let used = cpu::batch_stats(&x, shape);
+        assert_twin(
+            &format!("{what} saved mean"),
+            &download(&gpu, &saved_t.0),
+            &used.mean,
+        );
+        assert_twin(
+            &format!("{what} saved var"),
+            &download(&gpu, &saved_t.1),
+            &used.var,
+        );
     }
 }
 
@@ -658,6 +681,21 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         "{e}"
     );
 
+    // Planes past 65535 workgroups of 64 in the forward's grid.
+    let big = gpu.zeros([1, 3, 2049, 2049]).unwrap();
+    let big_y = gpu.zeros([1, 3, 2049, 2049]).unwrap();
+    let e = err(batch_norm::forward(
+        &gpu,
+        &big,
+        affine,
+        Statistics::Running,
+        stats,
+        &big_y,
+    ));
+    assert!(
+        e.contains("batch_norm") && e.contains("planes of 4198401 values"),
+        "{e}"
+    );
     let logdet3 = gpu.zeros([3]).unwrap();
     let e = err(batch_norm::flow_forward(
         &gpu,
