@@ -1,4 +1,4 @@
-//! CPU twin of ops/conv2d.rs: the textbook loops, f64.
+//! CPU twin of ops/conv2d/: the textbook loops, f64.
 
 use crate::ops::conv2d::ConvShape;
 

@@ -12,7 +12,6 @@ pub mod activation;
 pub mod adam;
 pub mod batch_norm;
 pub mod conv2d;
-pub mod conv2d_tune;
 pub mod coupling;
 pub mod display;
 pub mod fill;

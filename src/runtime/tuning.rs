@@ -36,7 +36,7 @@ fn tuned_kernels() -> String {
         super::kernel::PRELUDE,
         include_str!("../../shaders/conv2d.wgsl"),
         super::kernel::RUNTIME_CHECKS,
-        include_str!("../ops/conv2d_tune.rs"),
+        include_str!("../ops/conv2d/tune.rs"),
     ] {
         h.update(text.as_bytes());
     }

@@ -1,19 +1,19 @@
-//! conv2d, stride 1, zero padding K/2, K in {1, 3}, with bias (shaders/conv2d.wgsl):
-//! forward, grad input, grad weight, grad bias,
-//! in several variants ([`Gemm`], [`WeightGrad`]) chosen per shape by `conv2d_tune`.
+//! The conv2d kernels (shaders/conv2d.wgsl) and their launchers: the variants of the
+//! implicit GEMM that computes forward and grad input ([`Gemm`]), of grad weight
+//! ([`WeightGrad`]), and the op builders that run a convolution with given variants
+//! ([`forward_with`], [`backward_with`], [`grad_input_with`]).
 
 use bytemuck::{Pod, Zeroable};
 
-use super::conv2d_tune::kernels_for;
-use super::{GradMode, Op, distinct, nchw};
 use crate::error::{Result, shape_err};
+use crate::ops::{GradMode, Op, distinct, nchw};
 use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
 
 static SHADER: Wgsl = wgsl!("conv2d");
 
-const OP: &str = "conv2d";
-const OP_BACKWARD: &str = "conv2d_backward";
+pub(super) const OP: &str = "conv2d";
+pub(super) const OP_BACKWARD: &str = "conv2d_backward";
 /// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
 const TILE_O: usize = 32;
 const TILE_P: usize = 64;
@@ -59,7 +59,7 @@ impl ConvShape {
 }
 
 /// Checks x, weight, bias and y against each other and returns the sizes.
-fn conv_shape(
+pub(super) fn conv_shape(
     op: &'static str,
     x: &Tensor,
     weight: &Tensor,
@@ -314,19 +314,7 @@ fn gemm(
     Ok(dispatches)
 }
 
-/// y = conv(x, weight) + bias, with the kernels chosen for this shape (see [`kernels_for`]).
-pub fn forward(
-    gpu: &Gpu,
-    x: &Tensor,
-    weight: &Tensor,
-    bias: Option<&Tensor>,
-    y: &Tensor,
-) -> Result<Op> {
-    let s = conv_shape(OP, x, weight, bias, y)?;
-    forward_with(gpu, kernels_for(gpu, s)?, x, weight, bias, y)
-}
-
-/// [`forward`] with explicit kernels (tests and benchmarks try each).
+/// y = conv(x, weight) + bias with `kernels` (the tuner, benchmarks and tests try each).
 pub fn forward_with(
     gpu: &Gpu,
     kernels: ConvKernels,
@@ -370,19 +358,7 @@ pub struct ConvGrads<'a> {
     pub dbias: Option<&'a Tensor>,
 }
 
-/// Gradients of [`forward`] given dy, with the kernels chosen for this shape.
-pub fn backward(
-    gpu: &Gpu,
-    x: &Tensor,
-    weight: &Tensor,
-    dy: &Tensor,
-    grads: ConvGrads<'_>,
-) -> Result<Op> {
-    let s = conv_shape(OP_BACKWARD, x, weight, grads.dbias, dy)?;
-    backward_with(gpu, kernels_for(gpu, s)?, x, weight, dy, grads)
-}
-
-/// [`backward`] with explicit kernels.
+/// Gradients of [`forward_with`] given dy, with `kernels`.
 pub fn backward_with(
     gpu: &Gpu,
     kernels: ConvKernels,

@@ -1,48 +1,48 @@
-//! Which conv2d kernels to use at a shape: with tuning on ([`Gpu::tune_kernels`]), each
-//! GEMM variant of the forward and of the grad input, and each grad-weight variant, is
-//! timed on zeros and the fastest is kept (and cached on disk by [`Tuning`]).
+//! The conv2d tuner: each GEMM variant of the forward and of the grad input, and each
+//! grad-weight variant, is timed on zeros at a shape and the fastest of each is kept
+//! (and cached on disk by [`Tuning`]).
 //!
 //! The timing runs at a proxy batch that does about [`PROXY_FLOPS`] of forward work,
 //! so that tuning every shape of the `mnist` preset costs seconds on a CPU adapter
 //! (compiling the candidates is most of it); real GPUs, which need more work to show
-//! their speed, get up to the full batch. At 2e7 FLOP lavapipe's ranking at the proxy
-//! batch (2 images at 28x28) differed from the full batch's: a few workgroups leave a
-//! core idle, and a variant's fixed cost (the uniform variant's weight staging) weighs
-//! more; at 1e8 it picks, for the preset's 32 -> 32 convs, what is fastest at the full
-//! batch (`Direct16Uniform`, 1.4-2x `Direct16` there). The
-//! cache keys the choice by the shape as timed, so batches at or above the proxy batch
-//! share it.
+//! their speed, get up to the full batch. The proxy must not be too small: with only a
+//! few workgroups a core sits idle and a variant's fixed cost (the uniform variant's
+//! weight staging) weighs more than at the full batch, which can reverse the ranking
+//! (on lavapipe at 2e7 FLOP, 2 images at 28x28, against `Direct16Uniform`, which is
+//! 1.4-2x faster than `Direct16` at the preset's full batch); at 1e8 the ranking
+//! matches the full batch's. The cache keys the choice by the shape as timed, so
+//! batches at or above the proxy batch share it.
+//!
+//! This file imports only the kernels, and its source is part of the tuning cache's
+//! identity (`runtime/tuning.rs`): a changed way of timing is timed again.
 //!
 //! [`Tuning`]: crate::runtime::tuning::Tuning
 
-use super::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
-use super::{GradMode, Op};
+use super::kernels::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
 use crate::error::Result;
+use crate::ops::{GradMode, Op};
 use crate::runtime::Gpu;
 use crate::runtime::timer::time_pass;
+use crate::runtime::tuning::Tuning;
 
 /// Forward floating-point work per timed run on a CPU adapter.
-pub const PROXY_FLOPS: f64 = 1e8;
+const PROXY_FLOPS: f64 = 1e8;
 /// The same on a GPU, which is ~100x faster.
 const PROXY_FLOPS_GPU: f64 = 2e9;
 
-/// The kernels for convolutions of shape `s` on `gpu`.
-pub fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
-    match gpu.tuning() {
-        None => Ok(ConvKernels::family(gpu.kernels)),
-        Some(tuning) => {
-            // Every batch with the same proxy batch shares one measurement and choice.
-            let p = ConvShape {
-                n: proxy_batch(gpu, s),
-                ..s
-            };
-            tuning.choose(&key(p), || gpu.with_one_off_buffers(|| measure(gpu, p)))
-        }
-    }
+/// The fastest kernels at shape `s` as recorded in `tuning`, measured at the proxy
+/// batch of `s` the first time (every batch with the same proxy batch shares one
+/// measurement and choice).
+pub(super) fn fastest_kernels(gpu: &Gpu, tuning: &Tuning, s: ConvShape) -> Result<ConvKernels> {
+    let p = ConvShape {
+        n: proxy_batch(gpu, s),
+        ..s
+    };
+    tuning.choose(&key(p), || gpu.with_one_off_buffers(|| measure(gpu, p)))
 }
 
 /// The cache key of a shape as timed (at its proxy batch).
-pub fn key(s: ConvShape) -> String {
+fn key(s: ConvShape) -> String {
     format!(
         "conv2d n{} cin{} cout{} h{} w{} k{}",
         s.n, s.cin, s.cout, s.h, s.w, s.k
@@ -50,7 +50,7 @@ pub fn key(s: ConvShape) -> String {
 }
 
 /// The batch the timing runs at: the batch of `s`, or fewer images.
-pub fn proxy_batch(gpu: &Gpu, s: ConvShape) -> usize {
+fn proxy_batch(gpu: &Gpu, s: ConvShape) -> usize {
     let per_image = ConvShape { n: 1, ..s }.flops();
     let budget = if gpu.info.device_type == wgpu::DeviceType::Cpu {
         PROXY_FLOPS
@@ -87,10 +87,10 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
 
     let forward = fastest(gpu, &gemms, |g| {
         let kernels = ConvKernels { forward: g, ..base };
-        conv2d::forward_with(gpu, kernels, &x, &w, Some(&bias), &y)
+        kernels::forward_with(gpu, kernels, &x, &w, Some(&bias), &y)
     })?;
     let grad_input = fastest(gpu, &gemms, |g| {
-        conv2d::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
+        kernels::grad_input_with(gpu, g, &x, &w, &dy, (&dx, GradMode::Write))
     })?;
     let grad_weight = fastest(gpu, &grad_weights, |f| {
         let kernels = ConvKernels {
@@ -102,7 +102,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
             dweight: &dw,
             dbias: Some(&db),
         };
-        conv2d::backward_with(gpu, kernels, &x, &w, &dy, grads)
+        kernels::backward_with(gpu, kernels, &x, &w, &dy, grads)
     })?;
     Ok(ConvKernels {
         forward,
