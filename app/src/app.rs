@@ -1,92 +1,30 @@
-//! The app: the panels, the GPU worker they talk to, and the shared device's errors.
+//! The window shell: the tab bar over the panels, the open model's header, files
+//! dropped or chosen, and the shared device's errors. The panels do the rest.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use realnvp::Gpu;
-use realnvp::model::state::ModelState;
-use realnvp::model::{Model, ModelConfig};
-
-use crate::device::{self, DeviceErrors};
-use crate::dialog::{Pending, is_image};
-use crate::panels::device::Device;
-use crate::panels::interpolation::Interpolate;
-use crate::panels::samples::Samples;
-use crate::panels::training::Training;
-use crate::panels::your_image::YourImage;
-use crate::worker::Worker;
 use realnvp::runtime::tuning::Tuning;
 
-/// The weights-only `mnist` model shipped with the app (README "The bundled model" says
-/// how it was trained); the app opens it when given no other.
-pub fn bundled_model() -> PathBuf {
-    let app_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    app_dir
-        .parent()
-        .unwrap_or(app_dir)
-        .join("assets/models/mnist.safetensors")
-}
-
-/// Where a model comes from.
-#[derive(Clone, Debug)]
-pub enum ModelSource {
-    /// A checkpoint or weights-only file.
-    File(PathBuf),
-    /// A freshly initialised model of a config, from a seed (tests, new runs).
-    New(ModelConfig, u64),
-}
-
-/// Images per GPU submission of the app's decoding. The renderer's frames queue behind
-/// each submission on the shared device, so on a CPU adapter a small batch keeps the
-/// window drawing: for an 8 x 8 `mnist` grid on lavapipe (2026-12-01), batches of 8
-/// left ~2.3 s between frames (grid in ~15 s), batches of 2 ~0.65 s (grid in ~17 s). A
-/// real GPU decodes a batch of 16 within a frame.
-pub fn app_batch(gpu: &Gpu) -> usize {
-    if gpu.info.device_type == wgpu::DeviceType::Cpu {
-        2
-    } else {
-        16
-    }
-}
-
-impl ModelSource {
-    /// The model on `gpu` with an inference plan of [`app_batch`] images.
-    pub fn open(&self, gpu: Arc<Gpu>) -> realnvp::Result<Model> {
-        let batch = app_batch(&gpu);
-        match self {
-            ModelSource::File(path) => Model::open(gpu, path, Some(batch)),
-            ModelSource::New(config, seed) => Model::from_state(
-                ModelState::new(gpu, config.clone(), *seed)?,
-                batch,
-                PathBuf::from(format!("new model (seed {seed})")),
-            ),
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Samples,
-    Interpolation,
-    YourImage,
-    Training,
-    Device,
-}
+use crate::demo::Demo;
+use crate::device::{self, DeviceErrors};
+use crate::dialog::{Pending, is_image};
+use crate::model_bar;
+use crate::panels::your_image::YourImage;
+use crate::panels::{Panels, Shell};
+use crate::protocol::ModelSource;
+use crate::worker::Worker;
 
 pub struct App {
-    pub tab: Tab,
-    pub samples: Samples,
-    pub interpolation: Interpolate,
-    pub your_image: YourImage,
-    pub training: Training,
-    pub device: Device,
+    /// The panel shown, by its name ([`crate::panels::Panel::name`]).
+    pub tab: &'static str,
+    pub panels: Panels,
     pub worker: Worker,
     /// The compute side of the shared device.
     pub gpu: Arc<Gpu>,
-    /// Moves the temperature (Samples) or φ (Interpolation) by itself once each picture
-    /// is shown, printing the app's timing (`--demo`).
-    pub demo: bool,
-    last_demo_step: Option<std::time::Instant>,
+    /// Steps the sliders by itself and prints the app's timing (`--demo`).
+    pub demo: Option<Demo>,
     errors: DeviceErrors,
     open_dialog: Pending,
 }
@@ -115,86 +53,22 @@ impl App {
             render.renderer.clone(),
             cc.egui_ctx.clone(),
         );
+        let mut panels = Panels::default();
+        let tab = panels.list()[0].name();
         Ok(App {
-            tab: Tab::Samples,
-            samples: Samples::default(),
-            interpolation: Interpolate::default(),
-            your_image: YourImage::default(),
-            training: Training::default(),
-            device: Device::default(),
+            tab,
+            panels,
             worker,
             gpu,
-            demo: false,
-            last_demo_step: None,
+            demo: None,
             errors,
             open_dialog: Pending::default(),
         })
     }
 
-    /// On the Samples panel: once the grid asked for is shown, and at most every 1.5 s,
-    /// raises the temperature by 0.1 (from 0.3 again past 1.5), so consecutive grids
-    /// differ. On the Interpolation panel the same with φ, once the point is shown.
-    /// Each step prints the app's own timing (the window test waits for these lines).
-    fn demo_step(&mut self, ctx: &egui::Context) {
-        let due = self
-            .last_demo_step
-            .is_none_or(|t| t.elapsed().as_secs_f32() >= 1.5);
-        let status = self.worker.status();
-        let model = status
-            .model
-            .as_ref()
-            .map_or("no model", |m| m.path.as_str());
-        let frame_ms = self
-            .device
-            .frame_intervals()
-            .map_or(f32::NAN, |(mean, _)| mean * 1e3);
-        let seconds = |t: Option<std::time::Duration>| t.map_or(f64::NAN, |t| t.as_secs_f64());
-        let stepped = match self.tab {
-            Tab::Samples => {
-                let shown = status
-                    .samples
-                    .as_ref()
-                    .is_some_and(|(grid, _)| *grid == self.samples.grid);
-                (shown && !status.busy && due).then(|| {
-                    println!(
-                        "demo: {model}: grid shown at temperature {:.1} (request to texture \
-                         {:.2} s, mean frame interval while decoding {frame_ms:.0} ms)",
-                        self.samples.grid.temperature,
-                        seconds(status.samples_latency),
-                    );
-                    let t = &mut self.samples.grid.temperature;
-                    *t = if *t + 0.1 > 1.5 { 0.3 } else { *t + 0.1 };
-                })
-            }
-            Tab::Interpolation => {
-                let at = &mut self.interpolation.at;
-                let shown = status.point.as_ref().is_some_and(|(p, _)| p == at);
-                (shown && due).then(|| {
-                    println!(
-                        "demo: {model}: point shown at φ {:.1} (request to texture {:.3} s, \
-                         mean frame interval while decoding {frame_ms:.0} ms)",
-                        at.phi,
-                        seconds(status.point_latency),
-                    );
-                    at.phi = if at.phi + 0.1 > std::f64::consts::FRAC_PI_2 {
-                        0.0
-                    } else {
-                        at.phi + 0.1
-                    };
-                })
-            }
-            _ => None,
-        };
-        if stepped.is_some() {
-            self.last_demo_step = Some(std::time::Instant::now());
-        }
-        // Keep frames coming so the next step is checked without other input.
-        ctx.request_repaint_after(std::time::Duration::from_millis(200));
-    }
-
     /// Shows `path` (a PNG or JPEG) on the Your image panel.
     pub fn show_image(&mut self, path: PathBuf) {
-        self.tab = Tab::YourImage;
+        self.tab = YourImage::NAME;
         self.worker.request_image(path);
     }
 
@@ -211,46 +85,44 @@ impl App {
             self.worker.open(ModelSource::File(path));
         }
     }
+
+    fn tab_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("realnvp");
+            ui.separator();
+            self.panels.tabs(ui, &mut self.tab);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let open = ui
+                    .add_enabled(
+                        !self.open_dialog.is_open(),
+                        egui::Button::new("Open model…"),
+                    )
+                    .on_hover_text("a checkpoint or weights-only .safetensors file");
+                if open.clicked() {
+                    self.open_dialog.open(
+                        ui.ctx(),
+                        rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]),
+                        rfd::FileDialog::pick_file,
+                    );
+                }
+            });
+        });
+    }
 }
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.open_dropped_files(ui.ctx());
-        if self.demo {
-            self.demo_step(ui.ctx());
+        if let Some(demo) = &mut self.demo {
+            demo.step(ui.ctx(), self.tab, &mut self.panels, &self.worker);
         }
         if self.worker.status().busy {
             // The spinner redraws continuously while the worker runs: then the interval
             // between frames is the frame time under GPU load.
-            self.device.record_frame(ui.ctx().input(|i| i.unstable_dt));
+            let dt = ui.ctx().input(|i| i.unstable_dt);
+            self.panels.device.record_frame(dt);
         }
-        egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.strong("realnvp");
-                ui.separator();
-                ui.selectable_value(&mut self.tab, Tab::Samples, "Samples");
-                ui.selectable_value(&mut self.tab, Tab::Interpolation, "Interpolation");
-                ui.selectable_value(&mut self.tab, Tab::YourImage, "Your image");
-                ui.selectable_value(&mut self.tab, Tab::Training, "Training");
-                ui.selectable_value(&mut self.tab, Tab::Device, "Device");
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui
-                        .add_enabled(
-                            !self.open_dialog.is_open(),
-                            egui::Button::new("Open model…"),
-                        )
-                        .on_hover_text("a checkpoint or weights-only .safetensors file")
-                        .clicked()
-                    {
-                        self.open_dialog.open(
-                            ui.ctx(),
-                            rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]),
-                            rfd::FileDialog::pick_file,
-                        );
-                    }
-                });
-            });
-        });
+        egui::Panel::top("tabs").show(ui, |ui| self.tab_bar(ui));
         if let Some(path) = self.open_dialog.chosen() {
             self.worker.open(ModelSource::File(path));
         }
@@ -258,63 +130,25 @@ impl eframe::App for App {
             if let Some(e) = self.errors.lock().unwrap().last() {
                 ui.colored_label(ui.visuals().error_fg_color, format!("GPU error: {e}"));
             }
-            let status = self.worker.status();
-            if let Some(e) = &status.open_error {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
-            let Some(model) = status.model.clone() else {
-                if self.tab == Tab::Training {
-                    // A new model can be trained with none open.
-                    drop(status);
-                    self.training.ui(ui, &self.worker);
-                    return;
+            let (model, busy) = {
+                let status = self.worker.status();
+                if let Some(e) = &status.open_error {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
                 }
-                if status.busy {
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label("opening the model...");
-                    });
-                } else {
-                    ui.label(
-                        "No model is open. Open one (top right), start with --checkpoint \
-                         FILE, drop a checkpoint or weights-only .safetensors file on this \
-                         window, or train one (Training).",
-                    );
-                }
+                (status.model.clone(), status.busy)
+            };
+            let Some(panel) = self.panels.named(self.tab) else {
                 return;
             };
-            ui.label(
-                egui::RichText::new(format!(
-                    "{} ({})  ·  {}x{}x{}, {} scales, {} parameters",
-                    model.path,
-                    model.contents,
-                    model.config.channels,
-                    model.config.height,
-                    model.config.width,
-                    model.config.scales,
-                    model.parameters
-                ))
-                .small(),
-            );
-            match self.tab {
-                Tab::Samples => {
-                    drop(status);
-                    self.samples.ui(ui, &self.worker, &model.path);
-                }
-                Tab::Interpolation => {
-                    drop(status);
-                    self.interpolation.ui(ui, &self.worker);
-                }
-                Tab::YourImage => {
-                    drop(status);
-                    self.your_image.ui(ui, &self.worker);
-                }
-                Tab::Training => {
-                    drop(status);
-                    self.training.ui(ui, &self.worker);
-                }
-                Tab::Device => self.device.ui(ui, &self.gpu, &status),
+            if !model_bar::ui(ui, model.as_ref(), busy, panel.works_without_model()) {
+                return;
             }
+            let shell = Shell {
+                worker: &self.worker,
+                gpu: &self.gpu,
+                model: model.as_ref(),
+            };
+            panel.ui(ui, &shell);
         });
     }
 }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use realnvp_app::{App, ModelSource, device};
+use realnvp_app::demo::Demo;
+use realnvp_app::{App, ModelSource, device, files};
 
 #[derive(Parser)]
 #[command(
@@ -42,7 +43,7 @@ fn main() -> anyhow::Result<()> {
         return realnvp::cli::run_from(argv);
     }
     let args = Args::parse();
-    let source = ModelSource::File(args.checkpoint.unwrap_or_else(realnvp_app::bundled_model));
+    let source = ModelSource::File(args.checkpoint.unwrap_or_else(files::bundled_model));
     let setup = match device::open(args.adapter.as_deref()) {
         Ok(setup) => setup,
         Err(e) => {
@@ -74,8 +75,8 @@ fn main() -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let mut app = App::new(cc, source, true)?;
-            app.demo = args.demo;
-            app.samples.grid.side = usize::from(args.grid);
+            app.demo = args.demo.then(Demo::default);
+            app.panels.samples.grid.side = usize::from(args.grid);
             if let Some(image) = args.image {
                 app.show_image(image);
             }

@@ -4,10 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use realnvp::Gpu;
 use realnvp::ops::conv2d::ConvKernels;
 
-use crate::worker::Status;
+use super::{Panel, Shell};
 
 /// How long recent frames took while the worker ran (the figure that tells whether
 /// the window keeps up with the GPU work on the shared queue): the frame interval row
@@ -23,6 +22,8 @@ pub struct Device {
 pub const FRAME_WINDOW: f32 = 5.0;
 
 impl Device {
+    pub const NAME: &str = "Device";
+
     /// Records a frame drawn while the worker was busy, `dt` after the previous one.
     pub fn record_frame(&mut self, dt: f32) {
         let now = Instant::now();
@@ -48,8 +49,15 @@ impl Device {
         let longest = recent.iter().copied().reduce(f32::max)?;
         Some((recent.iter().sum::<f32>() / recent.len() as f32, longest))
     }
+}
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, gpu: &Gpu, status: &Status) {
+impl Panel for Device {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, shell: &Shell<'_>) {
+        let (gpu, status) = (shell.gpu, shell.worker.status());
         // Nothing here animates: without asking for frames the interval would measure
         // how seldom egui repaints, not how fast the window can draw beside the worker.
         if status.busy {

@@ -5,8 +5,9 @@
 
 use std::f64::consts::FRAC_PI_2;
 
+use super::{Panel, Shell, exported_ui};
 use crate::dialog::{IMAGE_EXTENSIONS, Pending};
-use crate::worker::{Corner, Export, Interpolation, Worker};
+use crate::protocol::{Corner, Export, Interpolation};
 
 pub struct Interpolate {
     pub at: Interpolation,
@@ -41,7 +42,16 @@ impl Default for Interpolate {
 }
 
 impl Interpolate {
-    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
+    pub const NAME: &str = "Interpolation";
+}
+
+impl Panel for Interpolate {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, shell: &Shell<'_>) {
+        let worker = shell.worker;
         for (corner, dialog) in self.at.corners.iter_mut().zip(&mut self.corner_file) {
             if let Some(path) = dialog.chosen() {
                 *corner = Corner::File(path);
@@ -200,19 +210,6 @@ fn open_image(ui: &egui::Ui, dialog: &mut Pending) {
         rfd::FileDialog::new().add_filter("PNG or JPEG", IMAGE_EXTENSIONS),
         rfd::FileDialog::pick_file,
     );
-}
-
-/// The last PNG export's outcome.
-pub fn exported_ui(ui: &mut egui::Ui, exported: &Option<Result<std::path::PathBuf, String>>) {
-    match exported {
-        Some(Ok(path)) => {
-            ui.label(format!("saved {}", path.display()));
-        }
-        Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, format!("export failed: {e}"));
-        }
-        None => {}
-    }
 }
 
 /// A square to drag: x is φ', y is φ, both 0 to π/2.

@@ -1,9 +1,9 @@
 //! Samples: an N x N grid from fixed prior draws, a temperature that rescales the same
 //! draws (so images change continuously), reseeding, and the command that reproduces it.
 
+use super::{Panel, Shell, exported_ui};
 use crate::dialog::Pending;
-use crate::panels::interpolation::exported_ui;
-use crate::worker::{Export, SampleGrid, Worker};
+use crate::protocol::{Export, SampleGrid};
 
 pub struct Samples {
     pub grid: SampleGrid,
@@ -27,7 +27,16 @@ impl Default for Samples {
 }
 
 impl Samples {
-    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker, model_path: &str) {
+    pub const NAME: &str = "Samples";
+}
+
+impl Panel for Samples {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, shell: &Shell<'_>) {
+        let worker = shell.worker;
         ui.horizontal(|ui| {
             ui.add(
                 egui::Slider::new(&mut self.grid.temperature, 0.0..=1.5)
@@ -86,17 +95,17 @@ impl Samples {
             )));
             // The command reproduces the shown grid; while another is drawn over it, the
             // picture is part one, part the other.
-            if !pending {
+            if !pending && let Some(file) = shell.model.and_then(|m| m.file.as_deref()) {
                 ui.label(
-                egui::RichText::new(format!(
-                    "realnvp sample --checkpoint '{model_path}' --n {} --temperature {} --seed {}",
-                    shown.side * shown.side,
-                    shown.temperature,
-                    shown.seed
-                ))
-                .monospace()
-                .small(),
-            );
+                    egui::RichText::new(format!(
+                        "realnvp sample --checkpoint '{file}' --n {} --temperature {} --seed {}",
+                        shown.side * shown.side,
+                        shown.temperature,
+                        shown.seed
+                    ))
+                    .monospace()
+                    .small(),
+                );
             }
         }
     }

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use egui_plot::{Legend, Line, Plot, Points};
 
+use super::{Panel, Shell};
 use crate::dialog::Pending;
-use crate::worker::{RunState, StartFrom, TrainCommand, TrainSetup, TrainingView, Worker};
+use crate::protocol::{RunState, StartFrom, TrainCommand, TrainSetup, TrainingView};
+use crate::worker::Worker;
 
 pub struct Training {
     pub setup: TrainSetup,
@@ -42,7 +44,21 @@ impl Default for Training {
 }
 
 impl Training {
-    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
+    pub const NAME: &str = "Training";
+}
+
+impl Panel for Training {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    /// A new model can be trained with none open.
+    fn works_without_model(&self) -> bool {
+        true
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, shell: &Shell<'_>) {
+        let worker = shell.worker;
         if let Some(dir) = self.folder.chosen() {
             self.setup.out = dir;
         }
@@ -85,7 +101,9 @@ impl Training {
             curves_ui(ui, &view);
         });
     }
+}
 
+impl Training {
     fn setup_ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
         let s = &mut self.setup;
         ui.horizontal(|ui| {

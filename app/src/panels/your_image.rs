@@ -4,8 +4,10 @@
 
 use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 
+use super::{Panel, Shell};
 use crate::dialog::{IMAGE_EXTENSIONS, Pending};
-use crate::worker::{ImageReport, TestScores, Worker};
+use crate::files;
+use crate::protocol::{ImageReport, TestScores};
 
 #[derive(Default)]
 pub struct YourImage {
@@ -16,7 +18,16 @@ pub struct YourImage {
 const BINS: usize = 40;
 
 impl YourImage {
-    pub fn ui(&mut self, ui: &mut egui::Ui, worker: &Worker) {
+    pub const NAME: &str = "Your image";
+}
+
+impl Panel for YourImage {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, shell: &Shell<'_>) {
+        let worker = shell.worker;
         ui.horizontal(|ui| {
             if ui.button("Open image…").clicked() {
                 let dialog = rfd::FileDialog::new().add_filter("PNG or JPEG", IMAGE_EXTENSIONS);
@@ -46,7 +57,7 @@ impl YourImage {
 
 fn report_ui(ui: &mut egui::Ui, report: &ImageReport, test: &TestScores) {
     let s = &report.score;
-    ui.label(egui::RichText::new(report.path.display().to_string()).small());
+    ui.label(egui::RichText::new(files::shown(&report.path)).small());
     ui.horizontal_top(|ui| {
         for (picture, caption) in [
             (&report.image, "x (resized)"),

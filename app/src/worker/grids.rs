@@ -9,8 +9,10 @@ use std::time::Instant;
 
 use realnvp::model::latent::sphere_grid;
 
-use super::{Interpolation, Kind, SampleGrid, Shared, WorkerState};
+use super::schedule::{Kind, Shared};
+use super::{WorkerState, opened};
 use crate::pictures::{Drawn, Purpose};
+use crate::protocol::{Interpolation, SampleGrid};
 
 /// Grids stopped part-way: what they were drawing and the first image not yet drawn.
 #[derive(Default)]
@@ -43,8 +45,9 @@ impl WorkerState {
         shared: &Shared,
     ) -> anyhow::Result<Option<Instant>> {
         let first = resume_from(&mut self.unfinished.samples, &grid);
-        let z = self.sample_latents(grid);
-        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+        let open = opened(&mut self.open);
+        let plan = &open.model.plan;
+        let z = open.cache.sample_latents(plan, grid);
         let stop = |drawn| {
             shared.status.lock().unwrap().samples_drawing = Some((grid, drawn));
             shared.inbox.lock().unwrap().goes_before(Kind::Samples)
@@ -80,8 +83,9 @@ impl WorkerState {
         shared: &Shared,
     ) -> anyhow::Result<Option<Instant>> {
         let first = resume_from(&mut self.unfinished.manifold, &at);
-        let z = sphere_grid(&self.corners(&at.corners)?, at.side);
-        let plan = &self.model.as_ref().expect("jobs wait for a model").plan;
+        let open = opened(&mut self.open);
+        let plan = &open.model.plan;
+        let z = sphere_grid(&open.cache.corners(plan, &at.corners)?, at.side);
         let stop = |_| shared.inbox.lock().unwrap().goes_before(Kind::Manifold);
         match self.pictures.draw_until(
             plan,
@@ -110,8 +114,8 @@ impl WorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::Corner;
-    use crate::worker::Inbox;
+    use crate::protocol::Corner;
+    use crate::worker::schedule::Inbox;
 
     fn grid(temperature: f32) -> SampleGrid {
         SampleGrid {

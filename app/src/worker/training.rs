@@ -18,112 +18,31 @@ use realnvp::model::state::ModelState;
 use realnvp::train::trainer::CHECKPOINT_FILE;
 use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
 
-use super::{Status, WorkerState};
-use crate::app::ModelSource;
-use crate::pictures::{Picture, Purpose};
+use super::WorkerState;
+use crate::files;
+use crate::pictures::Purpose;
+use crate::protocol::{
+    ModelSource, RunState, StartFrom, Status, TrainCommand, TrainSetup, TrainingView,
+};
 
-/// What a new run starts from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StartFrom {
-    /// The open model: a training checkpoint keeps its optimizer state (a fresh Adam
-    /// would jolt trained weights with full-size first steps); a weights-only file
-    /// starts a fresh optimizer, as `realnvp train --init`.
-    OpenModel,
-    /// A freshly initialised model of a preset.
-    Preset(String),
-}
-
-/// A new run's settings, as the Training panel sets them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainSetup {
-    pub from: StartFrom,
-    pub epochs: u64,
-    pub lr: f32,
-    pub seed: u64,
-    pub checkpoint_every: u64,
-    /// The run's folder: checkpoint, metrics and per-epoch sample grids.
-    pub out: PathBuf,
-}
-
-pub enum TrainCommand {
-    Start(TrainSetup),
-    /// Continues the run saved in this folder.
-    Resume(PathBuf),
-    Run,
-    Pause,
-    /// One unit of work while paused.
-    Step,
-    /// Saves, ends the run and opens its checkpoint in the other panels.
-    Stop,
-    LearningRate(f32),
-    /// Saves the run's checkpoint and copies it to this file.
-    SaveAs(PathBuf),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RunState {
-    Running,
-    Paused,
-    /// The settings are met; the checkpoint is saved.
-    Finished,
-    /// Stopped by the user after saving.
-    Stopped,
-    /// A step failed (a non-finite loss, for one): the run is gone, its last
-    /// checkpoint stays.
-    Failed,
-}
-
-/// What the Training panel shows of a run.
-#[derive(Clone)]
-pub struct TrainingView {
-    pub state: RunState,
-    pub out: PathBuf,
-    pub position: Position,
-    pub batches_per_epoch: u64,
-    /// Steps when the settings are met.
-    pub total_steps: u64,
-    pub lr: f32,
-    /// (step, training-mode bits/dim) of every step.
-    pub train_curve: Vec<[f64; 2]>,
-    /// (step, evaluation-mode test bits/dim) of every epoch's end.
-    pub test_curve: Vec<[f64; 2]>,
-    /// The last step's loss in nats per image.
-    pub last_nats: Option<f64>,
-    pub images_per_second: Option<f64>,
-    /// Recent seconds per step (a moving average), for the ETA.
-    pub seconds_per_step: Option<f64>,
-    /// Samples from fixed latents, redrawn as the model learns.
-    pub samples: Option<Picture>,
-    /// What happened last: a checkpoint saved, an error.
-    pub message: Option<String>,
-}
-
-impl TrainingView {
-    fn new(trainer: &Trainer) -> Self {
-        let per_epoch = trainer.batches_per_epoch();
-        let s = &trainer.settings;
-        TrainingView {
-            state: RunState::Running,
-            out: trainer.out().to_owned(),
-            position: trainer.position,
-            batches_per_epoch: per_epoch,
-            total_steps: s.max_steps.unwrap_or(u64::MAX).min(s.epochs * per_epoch),
-            lr: s.lr,
-            train_curve: Vec::new(),
-            test_curve: Vec::new(),
-            last_nats: None,
-            images_per_second: None,
-            seconds_per_step: None,
-            samples: None,
-            message: None,
-        }
-    }
-
-    /// Time left at the recent rate (epoch ends not counted).
-    pub fn eta(&self) -> Option<Duration> {
-        let left = self.total_steps.saturating_sub(self.position.step);
-        self.seconds_per_step
-            .map(|s| Duration::from_secs_f64(s * left as f64))
+/// A new run's view, as it stands before its first step.
+fn new_view(trainer: &Trainer) -> TrainingView {
+    let per_epoch = trainer.batches_per_epoch();
+    let s = &trainer.settings;
+    TrainingView {
+        state: RunState::Running,
+        out: trainer.out().to_owned(),
+        position: trainer.position,
+        batches_per_epoch: per_epoch,
+        total_steps: s.max_steps.unwrap_or(u64::MAX).min(s.epochs * per_epoch),
+        lr: s.lr,
+        train_curve: Vec::new(),
+        test_curve: Vec::new(),
+        last_nats: None,
+        images_per_second: None,
+        seconds_per_step: None,
+        samples: None,
+        message: None,
     }
 }
 
@@ -195,10 +114,13 @@ impl WorkerState {
                     // file (or a failed write) never leaves it truncated.
                     let bytes = std::fs::read(&saved)?;
                     replace_file(&path, &bytes).map_err(|e| {
-                        anyhow::anyhow!("cannot save the checkpoint as {}: {e}", path.display())
+                        anyhow::anyhow!(
+                            "cannot save the checkpoint as {}: {e}",
+                            files::shown(&path)
+                        )
                     })?;
                     with_view(status, |v| {
-                        v.message = Some(format!("saved a copy as {}", path.display()))
+                        v.message = Some(format!("saved a copy as {}", files::shown(&path)))
                     });
                     Ok(())
                 }
@@ -216,7 +138,7 @@ impl WorkerState {
                 anyhow::bail!(
                     "{} already holds a run: continue it with Resume a run…, or choose \
                      another folder",
-                    setup.out.display()
+                    files::shown(&setup.out)
                 );
             }
             return Err(e.into());
@@ -225,7 +147,7 @@ impl WorkerState {
             StartFrom::Preset(name) => {
                 ModelState::new(self.gpu.clone(), ModelConfig::preset(name)?, setup.seed)?
             }
-            StartFrom::OpenModel => match &self.source {
+            StartFrom::OpenModel => match self.open.as_ref().map(|open| &open.source) {
                 Some(ModelSource::File(path)) => open_for_training(&self.gpu, path, setup.seed)?,
                 Some(ModelSource::New(config, seed)) => {
                     ModelState::new(self.gpu.clone(), config.clone(), *seed)?
@@ -289,7 +211,7 @@ impl WorkerState {
             last_grid: None,
             last_step: None,
         };
-        let mut view = TrainingView::new(&run.trainer);
+        let mut view = new_view(&run.trainer);
         view.state = run_state(&run);
         status.lock().unwrap().training = Some(view);
         self.pictures.forget(Purpose::Training);
@@ -331,7 +253,7 @@ impl WorkerState {
                 }
             }
             Event::Checkpoint { path } => with_view(status, |v| {
-                v.message = Some(format!("checkpoint saved: {}", path.display()))
+                v.message = Some(format!("checkpoint saved: {}", files::shown(path)))
             }),
             Event::Start { .. } => {}
         });
@@ -375,7 +297,7 @@ impl WorkerState {
             let saved = run.trainer.save()?;
             run.running = false;
             with_view(status, |v| {
-                v.message = Some(format!("finished: {}", saved.display()))
+                v.message = Some(format!("finished: {}", files::shown(&saved)))
             });
         }
         // Drawing costs at most a fifth of the time, except at an epoch's end, the
@@ -412,11 +334,11 @@ impl WorkerState {
             v.samples = None;
             v.message = Some(format!(
                 "stopped: saved {} and opened it in the other panels",
-                saved.display()
+                files::shown(&saved)
             ));
         });
         self.pictures.forget(Purpose::Training);
-        self.open(&ModelSource::File(saved), status)
+        self.open_model(&ModelSource::File(saved), status)
     }
 }
 

@@ -3,9 +3,9 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use realnvp::model::ModelConfig;
-use realnvp_app::app::Tab;
-use realnvp_app::worker::Status;
+use realnvp::model::state::ModelState;
+use realnvp::model::{Model, ModelConfig};
+use realnvp_app::protocol::Status;
 use realnvp_app::{App, ModelSource};
 
 /// `realnvp-app --train` of the `tiny` preset for `steps` steps into `out`, with no
@@ -24,16 +24,25 @@ pub fn train_tiny(out: &std::path::Path, steps: u32) -> std::process::Output {
 
 /// A fresh `tiny` model: its quality does not matter here, its pixels do.
 pub fn tiny() -> ModelSource {
-    ModelSource::New(ModelConfig::preset("tiny").unwrap(), 3)
+    ModelSource::New(ModelConfig::preset("tiny").unwrap(), TINY_SEED)
 }
 
-/// The app on the first adapter (lavapipe in CI), headless, showing `tab`.
-pub fn harness(tab: Tab) -> Harness<'static, App> {
+const TINY_SEED: u64 = 3;
+
+/// The model [`tiny`] opens, made here to compute what the app should show, with the
+/// app's batch of 2 images on a CPU adapter.
+pub fn tiny_model(gpu: std::sync::Arc<realnvp::Gpu>) -> Model {
+    let state = ModelState::new(gpu, ModelConfig::preset("tiny").unwrap(), TINY_SEED).unwrap();
+    Model::from_state(state, 2, "tiny".into()).unwrap()
+}
+
+/// The app on the first adapter (lavapipe in CI), headless, showing the panel named `tab`.
+pub fn harness(tab: &'static str) -> Harness<'static, App> {
     harness_on(tiny(), tab)
 }
 
 /// The app opening `source`, headless, showing `tab`.
-pub fn harness_on(source: ModelSource, tab: Tab) -> Harness<'static, App> {
+pub fn harness_on(source: ModelSource, tab: &'static str) -> Harness<'static, App> {
     Harness::builder()
         .with_size([1000.0, 750.0])
         .wgpu()

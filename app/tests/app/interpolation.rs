@@ -4,31 +4,31 @@
 
 use std::time::Duration;
 
-use super::common::{harness, harness_on, step_until, texels_when, tiny};
+use super::common::{harness, harness_on, step_until, texels_when, tiny_model};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use realnvp::model::ModelConfig;
 use realnvp::model::latent::at_temperature;
 use realnvp::ops::display::Layout;
-use realnvp_app::app::Tab;
+use realnvp_app::panels::interpolation::Interpolate;
 use realnvp_app::{App, ModelSource};
 
 /// The texels of the interpolation point the panel asks for, once shown.
 fn point_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
     texels_when(h, |app, status| {
         let (at, picture) = status.point.as_ref()?;
-        (*at == app.interpolation.at).then(|| picture.texture.clone())
+        (*at == app.panels.interpolation.at).then(|| picture.texture.clone())
     })
 }
 
 #[test]
 fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
-    let mut h = harness(Tab::Interpolation);
+    let mut h = harness(Interpolate::NAME);
     let at_zero = point_pixels(&mut h);
 
     // Corner 1 is prior draw 0 of seed 0 at T = 0.7, decoded by the same weights.
     let gpu = h.state().gpu.clone();
-    let model = tiny().open(gpu).unwrap();
+    let model = tiny_model(gpu);
     let z1 = at_temperature(&model.plan.prior_latents(0, 4)[0], 0.7);
     let image: Vec<f64> = model
         .plan
@@ -60,7 +60,7 @@ fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
         .set_value_accesskit(1.2);
     h.run_steps(2);
     assert!(
-        (h.state().interpolation.at.phi - 1.2).abs() < 1e-9,
+        (h.state().panels.interpolation.at.phi - 1.2).abs() < 1e-9,
         "the slider moved φ"
     );
     let moved = point_pixels(&mut h);
@@ -76,8 +76,8 @@ fn phi_zero_shows_corner_one_and_moving_phi_changes_the_image() {
 fn moving_phi_does_not_wait_for_the_manifold_being_drawn() {
     // An `mnist` manifold of 12 x 12 takes many times one image's decode on any adapter.
     let mnist = ModelSource::New(ModelConfig::preset("mnist").unwrap(), 0);
-    let mut h = harness_on(mnist, Tab::Interpolation);
-    h.state_mut().interpolation.at.side = 12;
+    let mut h = harness_on(mnist, Interpolate::NAME);
+    h.state_mut().panels.interpolation.at.side = 12;
     let limit = Duration::from_secs(120);
     step_until(
         &mut h,
@@ -85,8 +85,8 @@ fn moving_phi_does_not_wait_for_the_manifold_being_drawn() {
         "the first point, the manifold started",
         |s| s.point.is_some() && s.busy,
     );
-    h.state_mut().interpolation.at.phi = 0.9;
-    let moved = h.state().interpolation.at.clone();
+    h.state_mut().panels.interpolation.at.phi = 0.9;
+    let moved = h.state().panels.interpolation.at.clone();
     step_until(&mut h, limit, "the point at the new φ", |s| {
         s.point.as_ref().is_some_and(|(at, _)| *at == moved)
     });

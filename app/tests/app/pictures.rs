@@ -5,16 +5,16 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use realnvp::model::latent::at_temperature;
-use realnvp_app::app::Tab;
+use realnvp_app::panels::device::Device;
 use realnvp_app::pictures::{Drawn, Pictures, Purpose};
 
-use super::common::{harness, tiny};
+use super::common::{harness, tiny_model};
 
 #[test]
 fn a_grid_stopped_part_way_and_taken_up_again_matches_one_drawn_whole() {
-    let h = harness(Tab::Device);
+    let h = harness(Device::NAME);
     let gpu = h.state().gpu.clone();
-    let plan = tiny().open(gpu.clone()).unwrap().plan;
+    let plan = tiny_model(gpu.clone()).plan;
     // 5 x 5 images: not a whole number of batches.
     let z: Vec<Vec<f32>> = plan
         .prior_latents(5, 25)

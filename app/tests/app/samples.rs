@@ -6,20 +6,20 @@ use std::time::{Duration, Instant};
 use super::common::{harness, texels_when};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use realnvp_app::app::Tab;
+use realnvp_app::panels::samples::Samples;
 use realnvp_app::{App, ModelSource};
 
 /// The texels of the sample grid the panel asks for, once shown.
 fn shown_pixels(h: &mut Harness<'static, App>) -> Vec<u8> {
     texels_when(h, |app, status| {
         let (grid, picture) = status.samples.as_ref()?;
-        (*grid == app.samples.grid).then(|| picture.texture.clone())
+        (*grid == app.panels.samples.grid).then(|| picture.texture.clone())
     })
 }
 
 #[test]
 fn moving_the_temperature_slider_changes_the_samples() {
-    let mut h = harness(Tab::Samples);
+    let mut h = harness(Samples::NAME);
     let before = shown_pixels(&mut h);
     assert!(
         before.chunks(4).any(|p| p[0] > 60) && before.chunks(4).any(|p| p[0] < 200),
@@ -29,7 +29,7 @@ fn moving_the_temperature_slider_changes_the_samples() {
         .set_value_accesskit(1.3);
     h.run_steps(2);
     assert!(
-        (h.state().samples.grid.temperature - 1.3).abs() < 1e-6,
+        (h.state().panels.samples.grid.temperature - 1.3).abs() < 1e-6,
         "the slider moved the temperature"
     );
     let after = shown_pixels(&mut h);
@@ -48,7 +48,7 @@ fn moving_the_temperature_slider_changes_the_samples() {
 
 #[test]
 fn a_corrupt_file_shows_an_error_and_keeps_the_model() {
-    let mut h = harness(Tab::Samples);
+    let mut h = harness(Samples::NAME);
     shown_pixels(&mut h);
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.safetensors");
@@ -64,7 +64,7 @@ fn a_corrupt_file_shows_an_error_and_keeps_the_model() {
                 status
                     .model
                     .as_ref()
-                    .is_some_and(|m| m.path.contains("new model")),
+                    .is_some_and(|m| m.name.contains("new model")),
                 "the first model stays open"
             );
             break;
@@ -76,6 +76,6 @@ fn a_corrupt_file_shows_an_error_and_keeps_the_model() {
     h.run_steps(2);
     h.get_by_label_contains("broken.safetensors");
     // Samples still come from the model that stayed.
-    h.state_mut().samples.grid.seed = 5;
+    h.state_mut().panels.samples.grid.seed = 5;
     shown_pixels(&mut h);
 }

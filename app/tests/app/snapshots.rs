@@ -9,8 +9,11 @@ use super::common::{drop_file, harness, step_until};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 use realnvp_app::App;
-use realnvp_app::app::Tab;
-use realnvp_app::worker::{RunState, StartFrom, TrainCommand};
+use realnvp_app::panels::device::Device;
+use realnvp_app::panels::interpolation::Interpolate;
+use realnvp_app::panels::samples::Samples;
+use realnvp_app::panels::training::Training;
+use realnvp_app::protocol::{RunState, StartFrom, TrainCommand};
 
 /// Lavapipe renders the same bits each run; the slack covers text antialiasing on
 /// another CPU's LLVM code generation.
@@ -48,7 +51,7 @@ const WIDTH: f32 = 1000.0;
 
 #[test]
 fn samples_panel() {
-    let mut h = harness(Tab::Samples);
+    let mut h = harness(Samples::NAME);
     step_until(&mut h, Duration::from_secs(120), "the grid", |s| {
         s.samples.is_some()
     });
@@ -59,7 +62,7 @@ fn samples_panel() {
 
 #[test]
 fn interpolation_panel() {
-    let mut h = harness(Tab::Interpolation);
+    let mut h = harness(Interpolate::NAME);
     step_until(&mut h, Duration::from_secs(120), "the pictures", |s| {
         s.point.is_some() && s.manifold.is_some()
     });
@@ -78,7 +81,7 @@ fn your_image_panel() {
     })
     .save(&png)
     .unwrap();
-    let mut h = harness(Tab::Samples);
+    let mut h = harness(Samples::NAME);
     step_until(&mut h, Duration::from_secs(60), "the model", |s| {
         s.model.is_some()
     });
@@ -94,18 +97,18 @@ fn your_image_panel() {
 #[test]
 fn training_panel() {
     let dir = tempfile::tempdir().unwrap();
-    let mut h = harness(Tab::Training);
+    let mut h = harness(Training::NAME);
     step_until(&mut h, Duration::from_secs(60), "the model", |s| {
         s.model.is_some()
     });
     {
-        let setup = &mut h.state_mut().training.setup;
+        let setup = &mut h.state_mut().panels.training.setup;
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = dir.path().join("run");
     }
     // Queued together, so the run starts paused and takes exactly three steps: the
     // curve and the grid are the same each time.
-    let setup = h.state().training.setup.clone();
+    let setup = h.state().panels.training.setup.clone();
     h.state().worker.train_in_order([
         TrainCommand::Start(setup),
         TrainCommand::Pause,
@@ -125,7 +128,7 @@ fn training_panel() {
 
 #[test]
 fn device_panel() {
-    let mut h = harness(Tab::Device);
+    let mut h = harness(Device::NAME);
     step_until(&mut h, Duration::from_secs(60), "the model", |s| {
         s.model.is_some()
     });

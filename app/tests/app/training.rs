@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::common::{harness, harness_on, step_until, train_tiny};
 use egui_kittest::kittest::Queryable;
 use realnvp_app::ModelSource;
-use realnvp_app::app::Tab;
-use realnvp_app::worker::{RunState, StartFrom, Status, TrainCommand, TrainSetup};
+use realnvp_app::panels::training::Training;
+use realnvp_app::protocol::{RunState, StartFrom, Status, TrainCommand, TrainSetup};
 
 fn step(s: &Status) -> u64 {
     s.training.as_ref().map_or(0, |v| v.position.step)
@@ -19,12 +19,12 @@ fn step(s: &Status) -> u64 {
 fn start_pause_step_and_stop_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut h = harness(Tab::Training);
+    let mut h = harness(Training::NAME);
     step_until(&mut h, Duration::from_secs(60), "the model", |s| {
         s.model.is_some()
     });
     {
-        let setup = &mut h.state_mut().training.setup;
+        let setup = &mut h.state_mut().panels.training.setup;
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = out.clone();
         // Far from an epoch's end (218 steps) whatever the speed.
@@ -102,7 +102,7 @@ fn start_pause_step_and_stop_a_run() {
             .is_some_and(|v| v.state == RunState::Stopped)
             && s.model
                 .as_ref()
-                .is_some_and(|m| m.path.ends_with("checkpoint.safetensors"))
+                .is_some_and(|m| m.name.ends_with("checkpoint.safetensors"))
     });
     assert!(out.join("checkpoint.safetensors").exists());
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
@@ -121,9 +121,9 @@ fn start_pause_step_and_stop_a_run() {
 fn a_new_run_refuses_a_folder_that_holds_one() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("checkpoint.safetensors"), b"a run").unwrap();
-    let mut h = harness(Tab::Training);
+    let mut h = harness(Training::NAME);
     {
-        let setup = &mut h.state_mut().training.setup;
+        let setup = &mut h.state_mut().panels.training.setup;
         setup.from = StartFrom::Preset("tiny".into());
         setup.out = dir.path().to_owned();
     }
@@ -168,14 +168,14 @@ fn the_open_checkpoint_trains_on_with_its_optimizer_state() {
 
     // A checkpoint goes on from step 3; a weights-only file starts a fresh Adam.
     for (file, want) in [(&checkpoint, 4), (&weights, 1)] {
-        let mut h = harness_on(ModelSource::File(file.clone()), Tab::Training);
+        let mut h = harness_on(ModelSource::File(file.clone()), Training::NAME);
         step_until(&mut h, Duration::from_secs(60), "the model", |s| {
             s.model.is_some()
         });
         let out = dir.path().join(format!("run-{want}"));
         let setup = TrainSetup {
             out: out.clone(),
-            ..h.state().training.setup.clone()
+            ..h.state().panels.training.setup.clone()
         };
         assert_eq!(setup.from, StartFrom::OpenModel);
         let copy = out.join("copy.safetensors");

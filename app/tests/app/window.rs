@@ -14,7 +14,7 @@ fn screenshot_pixels(path: &Path) -> Vec<u8> {
 
 #[test]
 fn a_real_window_opens_the_bundled_model_and_shows_samples_that_change_after_input() {
-    let bundled = realnvp_app::bundled_model();
+    let bundled = realnvp_app::files::bundled_model();
     assert!(bundled.is_file(), "{} is missing", bundled.display());
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = (dir.path().join("first.png"), dir.path().join("second.png"));
@@ -43,7 +43,7 @@ fn a_real_window_opens_the_bundled_model_and_shows_samples_that_change_after_inp
         .expect("xvfb-run runs (.ci/install-deps installs it)");
     let log = std::fs::read_to_string(&out).unwrap_or_default();
     let shown = log
-        .matches("assets/models/mnist.safetensors: grid shown")
+        .matches(&format!("{}: grid shown", realnvp_app::files::BUNDLED_NAME))
         .count();
     assert!(
         shown >= 3,

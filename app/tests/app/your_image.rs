@@ -9,7 +9,8 @@ use egui_kittest::kittest::Queryable;
 use realnvp::data::folder;
 use realnvp::model::{EvalNoise, Model};
 use realnvp_app::ModelSource;
-use realnvp_app::app::Tab;
+use realnvp_app::panels::samples::Samples;
+use realnvp_app::panels::your_image::YourImage;
 
 #[test]
 fn a_dropped_image_shows_its_bits_per_dim_as_realnvp_score_does() {
@@ -27,13 +28,13 @@ fn a_dropped_image_shows_its_bits_per_dim_as_realnvp_score_does() {
     .save(&png)
     .unwrap();
 
-    let mut h = harness_on(ModelSource::File(checkpoint.clone()), Tab::Samples);
+    let mut h = harness_on(ModelSource::File(checkpoint.clone()), Samples::NAME);
     step_until(&mut h, Duration::from_secs(60), "the model", |s| {
         s.model.is_some()
     });
     drop_file(&mut h, &png);
     assert!(
-        h.state().tab == Tab::YourImage,
+        h.state().tab == YourImage::NAME,
         "a dropped image opens its panel"
     );
     step_until(&mut h, Duration::from_secs(120), "the report", |s| {
