@@ -168,18 +168,6 @@ fn normalize_backward(
     g
 }
 
-/// Gradients of [`forward`] given dy; `fixed` as in the forward.
-pub fn backward(
-    x: &[f64],
-    shape: [usize; 4],
-    dy: &[f64],
-    weight: &[f64],
-    fixed: Option<&Stats>,
-) -> Grads {
-    let s = stats_for(x, shape, fixed);
-    normalize_backward(x, shape, dy, weight, &s, fixed.is_none())
-}
-
 /// relu([`forward`]): the fused op's output and the stats used.
 pub fn forward_relu(
     x: &[f64],
@@ -192,19 +180,28 @@ pub fn forward_relu(
     (super::activation::relu(&y), s)
 }
 
-/// Gradients of [`forward_relu`] given dr (wrt its output): dr through the ReLU, where
-/// the normalized value is positive, then [`backward`].
-pub fn backward_relu(
+/// Gradients of [`forward`] given dy, or, when `relu_output` is given, of
+/// [`forward_relu`] given dr (wrt its output r): dr through the ReLU's mask r > 0 (where
+/// the normalized value is positive), then the batch norm's backward. `fixed` as in the
+/// forward.
+pub fn backward(
     x: &[f64],
     shape: [usize; 4],
-    dr: &[f64],
+    relu_output: Option<&[f64]>,
+    dy: &[f64],
     weight: &[f64],
-    bias: &[f64],
     fixed: Option<&Stats>,
 ) -> Grads {
-    let (y, _) = forward(x, shape, weight, bias, fixed);
-    let dy = super::activation::relu_backward(&y, dr);
-    backward(x, shape, &dy, weight, fixed)
+    let masked;
+    let dy = match relu_output {
+        Some(r) => {
+            masked = super::activation::relu_backward(r, dy);
+            &masked
+        }
+        None => dy,
+    };
+    let s = stats_for(x, shape, fixed);
+    normalize_backward(x, shape, dy, weight, &s, fixed.is_none())
 }
 
 /// Gradients of [`flow_forward`] given dy and dlogdet (the loss gradient wrt each

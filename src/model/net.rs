@@ -378,10 +378,10 @@ fn norm_relu_backward(
     dx: &Tensor,
     dx_mode: GradMode,
 ) -> Result<Op> {
-    batch_norm::backward_relu(
+    batch_norm::backward(
         gpu,
         x,
-        r,
+        Some(r),
         dr,
         &n.weight,
         Statistics::Batch,

@@ -8,9 +8,9 @@
 //! forward can be recorded twice (the trainer recomputes layers) without updating twice.
 //! Evaluation normalizes with the running averages and writes nothing but its outputs.
 //!
-//! [`forward_relu`] and [`backward_relu`] are the plain batch norm with the ReLU that
-//! follows it fused in (the s,t networks' "batch norm then ReLU"), one pass over memory
-//! fewer each way.
+//! [`forward_relu`], and [`backward`] given the ReLU's output, are the plain batch norm
+//! with the ReLU that follows it fused in (the s,t networks' "batch norm then ReLU"),
+//! one pass over memory fewer each way.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -509,54 +509,35 @@ pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result
     Ok(Op::new(vec![d]))
 }
 
-/// Gradients of [`forward`] given dy; `x` is the forward's input and `statistics`, `stats` its statistics.
+/// Gradients of [`forward`] given dy, or, when `relu_output` is given, of
+/// [`forward_relu`] given dr, the gradient wrt its output r (which it reads for the
+/// ReLU's mask: r > 0 exactly where the normalized value was; one pass over memory
+/// fewer than a ReLU backward followed by the batch norm's). `x` is the forward's input
+/// and `statistics`, `stats` its statistics.
+#[allow(clippy::too_many_arguments)]
 pub fn backward(
     gpu: &Gpu,
     x: &Tensor,
+    relu_output: Option<&Tensor>,
     dy: &Tensor,
     weight: &Tensor,
     statistics: Statistics,
     stats: Stats<'_>,
     grads: NormGrads<'_>,
 ) -> Result<Op> {
-    const OP: &str = "batch_norm_backward";
+    let (op, dy_name) = match relu_output {
+        None => ("batch_norm_backward", "dy"),
+        Some(_) => ("batch_norm_relu_backward", "dr"),
+    };
     let inputs = BackwardInputs {
         x,
-        dy: ("dy", dy),
-        relu_output: None,
+        dy: (dy_name, dy),
+        relu_output,
         scale: ("weight", weight),
         statistics,
         stats,
     };
-    let p = backward_params(OP, &inputs, &grads, None)?;
-    Ok(Op::new(backward_dispatches(gpu, &p, &inputs, &grads)?))
-}
-
-/// Gradients of [`forward_relu`] given dr, the gradient wrt its output r (which it
-/// reads for the ReLU's mask: r > 0 exactly where the normalized value was); `x` is the
-/// forward's input and `statistics`, `stats` its statistics. One pass over memory fewer
-/// than a ReLU backward followed by [`backward`].
-#[allow(clippy::too_many_arguments)]
-pub fn backward_relu(
-    gpu: &Gpu,
-    x: &Tensor,
-    r: &Tensor,
-    dr: &Tensor,
-    weight: &Tensor,
-    statistics: Statistics,
-    stats: Stats<'_>,
-    grads: NormGrads<'_>,
-) -> Result<Op> {
-    const OP: &str = "batch_norm_relu_backward";
-    let inputs = BackwardInputs {
-        x,
-        dy: ("dr", dr),
-        relu_output: Some(r),
-        scale: ("weight", weight),
-        statistics,
-        stats,
-    };
-    let p = backward_params(OP, &inputs, &grads, None)?;
+    let p = backward_params(op, &inputs, &grads, None)?;
     Ok(Op::new(backward_dispatches(gpu, &p, &inputs, &grads)?))
 }
 

@@ -316,7 +316,7 @@ fn batch_norm_backward_matches_cpu_in_training_and_evaluation() {
                         &gpu, &xt, &dyt, &dlogdet_t, &params.0, mode.0, mode.1, grads,
                     )
                 } else {
-                    batch_norm::backward(&gpu, &xt, &dyt, &params.0, mode.0, mode.1, grads)
+                    batch_norm::backward(&gpu, &xt, None, &dyt, &params.0, mode.0, mode.1, grads)
                 }
                 .unwrap();
                 gpu.run(|p| {
@@ -328,7 +328,7 @@ fn batch_norm_backward_matches_cpu_in_training_and_evaluation() {
                 let want = if flow {
                     cpu::flow_backward(&x, shape, &dy, &dlogdet, &scale, fixed)
                 } else {
-                    cpu::backward(&x, shape, &dy, &scale, fixed)
+                    cpu::backward(&x, shape, None, &dy, &scale, fixed)
                 };
                 let want_dx = match dx_mode {
                     GradMode::Write => want.dx,
@@ -396,8 +396,15 @@ fn batch_norm_relu_matches_batch_norm_then_relu_on_cpu() {
                 dscale: &dw,
                 dshift: &db,
             };
-            let bwd = batch_norm::backward_relu(
-                &gpu, &xt, &rt, &drt, &params.0, statistics, stats, grads,
+            let bwd = batch_norm::backward(
+                &gpu,
+                &xt,
+                Some(&rt),
+                &drt,
+                &params.0,
+                statistics,
+                stats,
+                grads,
             )
             .unwrap();
             gpu.run(|p| {
@@ -424,7 +431,7 @@ fn batch_norm_relu_matches_batch_norm_then_relu_on_cpu() {
                 want_r.contains(&0.0) && want_r.iter().any(|&v| v > 0.0),
                 "{what}: the ReLU must both pass and block"
             );
-            let want = cpu::backward_relu(&x, shape, &dr, &weight, &bias, fixed);
+            let want = cpu::backward(&x, shape, Some(&want_r), &dr, &weight, fixed);
             let want_dx = match dx_mode {
                 GradMode::Write => want.dx,
                 GradMode::Accumulate => plus(&dx_prior, &want.dx),
@@ -475,10 +482,10 @@ fn batch_norm_relu_past_65535_images_matches_cpu() {
             dscale: &dw,
             dshift: &db,
         };
-        let bwd = batch_norm::backward_relu(
+        let bwd = batch_norm::backward(
             &gpu,
             &xt,
-            &rt,
+            Some(&rt),
             &drt,
             &params.0,
             Statistics::Batch,
@@ -493,7 +500,7 @@ fn batch_norm_relu_past_65535_images_matches_cpu() {
         let what = format!("batch_norm_relu {shape:?}");
         let (want_r, _) = cpu::forward_relu(&x, shape, &weight, &bias, None);
         assert_twin(&format!("{what} r"), &download(&gpu, &rt), &want_r);
-        let want = cpu::backward_relu(&x, shape, &dr, &weight, &bias, None);
+        let want = cpu::backward(&x, shape, Some(&want_r), &dr, &weight, None);
         assert_twin(&format!("{what} dx"), &download(&gpu, &dx), &want.dx);
         assert_twin(
             &format!("{what} dweight"),
@@ -527,7 +534,7 @@ fn batch_norm_relu_cpu_backward_matches_finite_differences() {
         let mode = if fixed.is_some() { "eval" } else { "train" };
         let (r_out, _) = cpu::forward_relu(&x, shape, &weight, &bias, fixed);
         assert!(r_out.contains(&0.0), "{mode}: no ReLU blocks");
-        let got = cpu::backward_relu(&x, shape, &dr, &weight, &bias, fixed);
+        let got = cpu::backward(&x, shape, Some(&r_out), &dr, &weight, fixed);
         let loss =
             |x: &[f64], w: &[f64], b: &[f64]| dot(&cpu::forward_relu(x, shape, w, b, fixed).0, &dr);
         assert_gradient(
@@ -571,7 +578,7 @@ fn batch_norm_cpu_backward_matches_finite_differences() {
     let running = running_stats(&mut r, c);
     for fixed in [None, Some(&running)] {
         let mode = if fixed.is_some() { "eval" } else { "train" };
-        let plain = cpu::backward(&x, shape, &dy, &scale, fixed);
+        let plain = cpu::backward(&x, shape, None, &dy, &scale, fixed);
         let loss =
             |x: &[f64], w: &[f64], b: &[f64]| dot(&cpu::forward(x, shape, w, b, fixed).0, &dy);
         assert_gradient(
@@ -737,6 +744,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
     let e = err(batch_norm::backward(
         &gpu,
         &x,
+        None,
         &y_bad,
         &w,
         Statistics::Batch,
@@ -774,10 +782,10 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         "{e}"
     );
     let dx = gpu.zeros([2, 3, 4, 4]).unwrap();
-    let e = err(batch_norm::backward_relu(
+    let e = err(batch_norm::backward(
         &gpu,
         &x,
-        &y_bad,
+        Some(&y_bad),
         &y,
         &w,
         Statistics::Batch,
