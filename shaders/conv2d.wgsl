@@ -207,93 +207,18 @@ fn direct8_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     direct8(1u, flat_id(gid, nwg));
 }
 
-fn direct16(k: u32, id: u32) {
-    let rows = p.batch * p.height;
-    let per_block = rows * p.wblocks;
-    let ob = id / per_block;
-    if (ob >= p.oblocks) { return; }
-    let r = id % per_block;
-    let col0 = (r % p.wblocks) * DIRECT_COLS;
-    let row = r / p.wblocks;
-    let h = row % p.height;
-    let n = row / p.height;
-    let o0 = ob * 16u;
-    let pad = i32(k / 2u);
-    let kk = k * k;
-    var oc: array<u32, 16>;
-    for (var c = 0u; c < 16u; c++) { oc[c] = min(o0 + c, p.cout - 1u); }
-
-    var a0: array<vec4<f32>, 8>;
-    var a1: array<vec4<f32>, 8>;
-    var a2: array<vec4<f32>, 8>;
-    var a3: array<vec4<f32>, 8>;
-    for (var j = 0u; j < DIRECT_COLS; j++) {
-        a0[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[0]], bias[oc[1]], bias[oc[2]], bias[oc[3]]), p.use_bias == 1u);
-        a1[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[4]], bias[oc[5]], bias[oc[6]], bias[oc[7]]), p.use_bias == 1u);
-        a2[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[8]], bias[oc[9]], bias[oc[10]], bias[oc[11]]), p.use_bias == 1u);
-        a3[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[12]], bias[oc[13]], bias[oc[14]], bias[oc[15]]), p.use_bias == 1u);
-    }
-
-    for (var i = 0u; i < p.cin; i++) {
-        for (var kh = 0u; kh < k; kh++) {
-            let hin = i32(h) + i32(kh) - pad;
-            if (hin < 0 || hin >= i32(p.height)) { continue; }
-            let base = ((n * p.cin + i) * p.height + u32(hin)) * p.width;
-            var xs: array<f32, 10>;
-            for (var j = 0u; j < DIRECT_COLS + k - 1u; j++) {
-                let win = i32(col0 + j) - pad;
-                let inside = win >= 0 && win < i32(p.width);
-                xs[j] = select(0.0, inp[base + u32(clamp(win, 0, i32(p.width) - 1))], inside);
-            }
-            for (var kw = 0u; kw < k; kw++) {
-                let tap = kh * k + kw;
-                let w0 = vec4<f32>(weight_at(oc[0], i, tap, kk), weight_at(oc[1], i, tap, kk), weight_at(oc[2], i, tap, kk), weight_at(oc[3], i, tap, kk));
-                let w1 = vec4<f32>(weight_at(oc[4], i, tap, kk), weight_at(oc[5], i, tap, kk), weight_at(oc[6], i, tap, kk), weight_at(oc[7], i, tap, kk));
-                let w2 = vec4<f32>(weight_at(oc[8], i, tap, kk), weight_at(oc[9], i, tap, kk), weight_at(oc[10], i, tap, kk), weight_at(oc[11], i, tap, kk));
-                let w3 = vec4<f32>(weight_at(oc[12], i, tap, kk), weight_at(oc[13], i, tap, kk), weight_at(oc[14], i, tap, kk), weight_at(oc[15], i, tap, kk));
-                for (var j = 0u; j < DIRECT_COLS; j++) {
-                    let x = vec4<f32>(xs[j + kw]);
-                    a0[j] = fma(w0, x, a0[j]);
-                    a1[j] = fma(w1, x, a1[j]);
-                    a2[j] = fma(w2, x, a2[j]);
-                    a3[j] = fma(w3, x, a3[j]);
-                }
-            }
-        }
-    }
-    for (var j = 0u; j < DIRECT_COLS; j++) {
-        let col = col0 + j;
-        if (col >= p.width) { break; }
-        let vals = array<vec4<f32>, 4>(a0[j], a1[j], a2[j], a3[j]);
-        for (var c = 0u; c < 16u; c++) {
-            let o = o0 + c;
-            if (o < p.cout) {
-                store_out(((n * p.cout + o) * p.height + h) * p.width + col, vals[c / 4u][c % 4u]);
-            }
-        }
-    }
-}
-
-@compute @workgroup_size(WG)
-fn direct16_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    direct16(3u, flat_id(gid, nwg));
-}
-
-@compute @workgroup_size(WG)
-fn direct16_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    direct16(1u, flat_id(gid, nwg));
-}
-
-// Direct, 16 channels, weights through a uniform buffer: on lavapipe a storage-buffer
-// load whose address differs between invocations is a loop over the SIMD lanes with a
-// bounds-check branch per lane, a uniform-buffer load a branch-free gather, and the 48
-// weight loads per input channel and kernel row dominate (measured 1.25-1.5x faster
-// than `direct16`). Uniform arrays have a fixed size, so the weights (at most
-// UNIFORM_WEIGHTS values) are first copied by `weight_to_uniform` into a 64 KiB
-// scratch bound both as `weight_stage` there and as `weight_u` here (the rest of it
-// is never read). The body repeats `direct16` but for the weight loads: WGSL has no
-// generics, and one body choosing its loads by a flag would make both entry points
-// statically use (and so need bound) both weight bindings.
+// Direct, 16 channels, written once as a template (`#template`, expanded by
+// runtime/template.rs) and instantiated with two ways of loading a weight: `direct16`
+// reads the storage buffer (`weight_at`), `direct16_uniform` a uniform buffer
+// (`weight_uniform_at`). On lavapipe a storage-buffer load whose address differs
+// between invocations is a loop over the SIMD lanes with a bounds-check branch per
+// lane, a uniform-buffer load a branch-free gather, and the 48 weight loads per input
+// channel and kernel row dominate (the uniform variant runs 1.25-1.5x faster). Uniform
+// arrays have a fixed size, so the weights (at most UNIFORM_WEIGHTS values) are first
+// copied by `weight_to_uniform` into a 64 KiB scratch bound both as `weight_stage`
+// there and as `weight_u` here (the rest of it is never read). A template rather than
+// one body choosing its loads by a flag: that would make both entry points statically
+// use (and so need bound) both weight bindings.
 const UNIFORM_WEIGHTS: u32 = 16384u;
 @group(0) @binding(10) var<uniform> weight_u: array<vec4<f32>, 4096>;
 @group(0) @binding(11) var<storage, read_write> weight_stage: array<f32>;
@@ -311,7 +236,8 @@ fn weight_to_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     weight_stage[idx] = weight[idx];
 }
 
-fn direct16_uniform(k: u32, id: u32) {
+// #template direct16($name, $weight_at)
+fn $name(k: u32, id: u32) {
     let rows = p.batch * p.height;
     let per_block = rows * p.wblocks;
     let ob = id / per_block;
@@ -351,10 +277,10 @@ fn direct16_uniform(k: u32, id: u32) {
             }
             for (var kw = 0u; kw < k; kw++) {
                 let tap = kh * k + kw;
-                let w0 = vec4<f32>(weight_uniform_at(oc[0], i, tap, kk), weight_uniform_at(oc[1], i, tap, kk), weight_uniform_at(oc[2], i, tap, kk), weight_uniform_at(oc[3], i, tap, kk));
-                let w1 = vec4<f32>(weight_uniform_at(oc[4], i, tap, kk), weight_uniform_at(oc[5], i, tap, kk), weight_uniform_at(oc[6], i, tap, kk), weight_uniform_at(oc[7], i, tap, kk));
-                let w2 = vec4<f32>(weight_uniform_at(oc[8], i, tap, kk), weight_uniform_at(oc[9], i, tap, kk), weight_uniform_at(oc[10], i, tap, kk), weight_uniform_at(oc[11], i, tap, kk));
-                let w3 = vec4<f32>(weight_uniform_at(oc[12], i, tap, kk), weight_uniform_at(oc[13], i, tap, kk), weight_uniform_at(oc[14], i, tap, kk), weight_uniform_at(oc[15], i, tap, kk));
+                let w0 = vec4<f32>($weight_at(oc[0], i, tap, kk), $weight_at(oc[1], i, tap, kk), $weight_at(oc[2], i, tap, kk), $weight_at(oc[3], i, tap, kk));
+                let w1 = vec4<f32>($weight_at(oc[4], i, tap, kk), $weight_at(oc[5], i, tap, kk), $weight_at(oc[6], i, tap, kk), $weight_at(oc[7], i, tap, kk));
+                let w2 = vec4<f32>($weight_at(oc[8], i, tap, kk), $weight_at(oc[9], i, tap, kk), $weight_at(oc[10], i, tap, kk), $weight_at(oc[11], i, tap, kk));
+                let w3 = vec4<f32>($weight_at(oc[12], i, tap, kk), $weight_at(oc[13], i, tap, kk), $weight_at(oc[14], i, tap, kk), $weight_at(oc[15], i, tap, kk));
                 for (var j = 0u; j < DIRECT_COLS; j++) {
                     let x = vec4<f32>(xs[j + kw]);
                     a0[j] = fma(w0, x, a0[j]);
@@ -379,14 +305,17 @@ fn direct16_uniform(k: u32, id: u32) {
 }
 
 @compute @workgroup_size(WG)
-fn direct16_uniform_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    direct16_uniform(3u, flat_id(gid, nwg));
+fn $name_k3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    $name(3u, flat_id(gid, nwg));
 }
 
 @compute @workgroup_size(WG)
-fn direct16_uniform_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    direct16_uniform(1u, flat_id(gid, nwg));
+fn $name_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    $name(1u, flat_id(gid, nwg));
 }
+// #end
+// #instance direct16(direct16, weight_at)
+// #instance direct16(direct16_uniform, weight_uniform_at)
 
 // ---------------------------------------------------------------------------------
 // Broadcast: the workgroup's z index picks a block of `nc` output channels, so every

@@ -43,10 +43,16 @@ macro_rules! wgsl {
 }
 
 impl Wgsl {
-    /// The text actually compiled: the prelude, then the file.
+    /// The text actually compiled (see [`compiled_source`]).
     pub fn full_source(&self) -> String {
-        format!("{PRELUDE}\n{}", self.source)
+        compiled_source(self.source)
     }
+}
+
+/// The text compiled for a shader file's `text`: the prelude, then the file with its
+/// templates expanded (`template.rs`).
+pub(crate) fn compiled_source(text: &str) -> String {
+    format!("{PRELUDE}\n{}", super::template::expand(text))
 }
 
 /// How a kernel uses a binding.
@@ -317,8 +323,8 @@ impl KernelCache {
 mod tests {
     use super::*;
 
-    /// Every file in shaders/ (with the prelude) parses and validates with naga,
-    /// no device needed.
+    /// Every file in shaders/, as compiled (with the prelude, templates expanded),
+    /// parses and validates with naga, no device needed.
     #[test]
     fn every_wgsl_file_validates_with_naga() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
@@ -330,7 +336,7 @@ mod tests {
             {
                 continue;
             }
-            let source = format!("{PRELUDE}\n{}", std::fs::read_to_string(&path).unwrap());
+            let source = compiled_source(&std::fs::read_to_string(&path).unwrap());
             let module = naga::front::wgsl::parse_str(&source)
                 .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
             naga::valid::Validator::new(

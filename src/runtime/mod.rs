@@ -6,6 +6,7 @@ mod gpu;
 mod kernel;
 mod pool;
 pub mod profile;
+mod template;
 mod tensor;
 pub mod timer;
 pub mod tuning;

@@ -27,14 +27,15 @@ struct Identity {
     kernels: String,
 }
 
-/// A checksum of the sources of the kernels that have tuned variants, of how they are
-/// compiled and of the tuner that times them, so that a changed kernel or way of timing
-/// is timed again even within one program version.
+/// A checksum of the kernels that have tuned variants as compiled (prelude included,
+/// templates expanded), of how they are compiled and of the tuner that times them, so
+/// that a changed kernel or way of timing is timed again even within one program
+/// version.
 fn tuned_kernels() -> String {
+    let conv2d = super::kernel::compiled_source(include_str!("../../shaders/conv2d.wgsl"));
     let mut h = crc32fast::Hasher::new();
     for text in [
-        super::kernel::PRELUDE,
-        include_str!("../../shaders/conv2d.wgsl"),
+        conv2d.as_str(),
         super::kernel::RUNTIME_CHECKS,
         include_str!("../ops/conv2d/tune.rs"),
     ] {
