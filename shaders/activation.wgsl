@@ -1,6 +1,5 @@
-// Elementwise activations and the residual add, forward and backward.
-//   relu:        y = max(x, 0)                 dx = dy * (x > 0)   (a library op: the
-//                s,t networks use the ReLU fused into their batch norms)
+// The coupling's scale activation and the residual add (the s,t networks' ReLU is
+// fused into their batch norms, batch_norm.wgsl).
 //   scale_tanh:  y[n,c,...] = scale[c] * tanh(x)   (per-channel scale, the coupling's s)
 //                dx = dy * scale[c] * (1 - tanh(x)^2);  dscale[c] += sum dy * tanh(x)
 //   add:         y = a + b (residual);  its backward is the identity, done by callers.
@@ -34,20 +33,6 @@ fn store_grad(i: u32, g: f32) {
     } else {
         dx[i] = g;
     }
-}
-
-@compute @workgroup_size(WG)
-fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= p.n) { return; }
-    y[i] = max(x[i], 0.0);
-}
-
-@compute @workgroup_size(WG)
-fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= p.n) { return; }
-    store_grad(i, select(0.0, dy[i], x[i] > 0.0));
 }
 
 @compute @workgroup_size(WG)

@@ -2,9 +2,6 @@
 //   x = (pixel + u) / 256,  q = alpha + (1 - 2 alpha) x,  y = log(q) - log(1 - q)
 //   logit_forward:  y, and logdet[n] += sum over the sample of
 //                   log(1 - 2 alpha) - log(q) - log(1 - q)   (= log |dy/dx| per pixel)
-//   logit_backward: gradient with respect to the dequantized x (not the pixels):
-//                   dx = (1 - 2 alpha) (dy + dlogdet[n] (2 q - 1)) / (q (1 - q)),
-//                   written or added when p.accumulate == 1
 //   logit_inverse:  x = clamp((sigmoid(y) - alpha) / (1 - 2 alpha), 0, 1), for sampling
 // For q in [alpha, 1 - alpha] the f32 logs are well conditioned. The forward runs one
 // workgroup per sample (`workgroup_sum` in prelude.wgsl reduces it).
@@ -12,7 +9,6 @@
 struct Params {
     samples: u32,    // N
     per_sample: u32, // elements of one sample
-    accumulate: u32, // backward: 1 adds into dx
     alpha: f32,
 }
 
@@ -21,9 +17,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> noise: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read_write> logdet: array<f32>;
-@group(0) @binding(5) var<storage, read> dy: array<f32>;
-@group(0) @binding(6) var<storage, read> dlogdet: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(8) var<storage, read> y_in: array<f32>;
 @group(0) @binding(9) var<storage, read_write> x_out: array<f32>;
 
@@ -53,19 +46,6 @@ fn logit_forward(
     let total = workgroup_sum(lid, acc);
     if (lid == 0u) {
         logdet[n] += total + f32(p.per_sample) * log(1.0 - 2.0 * p.alpha);
-    }
-}
-
-@compute @workgroup_size(WG)
-fn logit_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_id(gid, nwg);
-    if (i >= p.samples * p.per_sample) { return; }
-    let q = squashed(i);
-    let g = (1.0 - 2.0 * p.alpha) * (dy[i] + dlogdet[i / p.per_sample] * (2.0 * q - 1.0)) / (q * (1.0 - q));
-    if (p.accumulate == 1u) {
-        dx[i] += g;
-    } else {
-        dx[i] = g;
     }
 }
 

@@ -12,9 +12,8 @@
 // adds 1 to the base so that the next step draws fresh numbers with no CPU write.
 
 struct Params {
-    n: u32,            // elements to fill
-    stream: u32,       // counter word 1: fills at one base that differ here are independent
-    temperature: f32,  // normal: multiplies each N(0, 1) value
+    n: u32,       // elements to fill
+    stream: u32,  // counter word 1: fills at one base that differ here are independent
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,7 +25,6 @@ const M1: u32 = 0xCD9E8D57u;
 const W0: u32 = 0x9E3779B9u;
 const W1: u32 = 0xBB67AE85u;
 const TWO_POW_M24: f32 = 5.9604644775390625e-8;
-const PI: f32 = 3.14159265358979;
 
 // (high, low) words of the 64-bit product a * b, from 16-bit halves (WGSL has no
 // widening multiply).
@@ -67,26 +65,6 @@ fn to_uniform(x: u32) -> f32 {
     return f32(x >> 8u) * TWO_POW_M24;
 }
 
-// sqrt(-2 ln u) for u = ((x >> 8) + 1) 2^-24 in (0, 1]. Near u = 1 the builtin log's
-// absolute error (up to 2^-21 allowed) would swamp -ln u, so there the series
-// -ln(1 - w) = w + w^2/2 + ... with w = 1 - u (exact) is used.
-fn box_muller_radius(x: u32) -> f32 {
-    let w = f32(0xffffffu - (x >> 8u)) * TWO_POW_M24;
-    var minus_log_u: f32;
-    if (w < 0.0625) {
-        minus_log_u = w * (1.0 + w * (1.0 / 2.0 + w * (1.0 / 3.0 + w * (1.0 / 4.0
-            + w * (1.0 / 5.0 + w * (1.0 / 6.0 + w * (1.0 / 7.0)))))));
-    } else {
-        minus_log_u = -log(1.0 - w);
-    }
-    return sqrt(2.0 * minus_log_u);
-}
-
-// An angle uniform in [-pi, pi): GPU sin and cos are most accurate in that range.
-fn box_muller_angle(x: u32) -> f32 {
-    return PI * (f32(x >> 8u) * (2.0 * TWO_POW_M24) - 1.0);
-}
-
 fn store_block(block: u32, values: vec4<f32>) {
     let first = block * 4u;
     for (var k = 0u; k < 4u; k++) {
@@ -102,20 +80,6 @@ fn fill_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (block * 4u >= p.n) { return; }
     let x = block_words(block);
     store_block(block, vec4(to_uniform(x.x), to_uniform(x.y), to_uniform(x.z), to_uniform(x.w)));
-}
-
-// Box-Muller: words (0, 1) give a radius and an angle for outputs 0 and 1 (cos, sin),
-// words (2, 3) for outputs 2 and 3.
-@compute @workgroup_size(WG)
-fn fill_normal(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let block = flat_id(gid, nwg);
-    if (block * 4u >= p.n) { return; }
-    let x = block_words(block);
-    let r0 = box_muller_radius(x.x) * p.temperature;
-    let a0 = box_muller_angle(x.y);
-    let r1 = box_muller_radius(x.z) * p.temperature;
-    let a1 = box_muller_angle(x.w);
-    store_block(block, vec4(r0 * cos(a0), r0 * sin(a0), r1 * cos(a1), r1 * sin(a1)));
 }
 
 // One invocation: base += 1, carrying into the high word.

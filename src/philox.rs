@@ -1,7 +1,7 @@
 //! Philox4x32-10 on the CPU, in exact u32 arithmetic, with the same mapping of its words
-//! to uniform and normal values as shaders/rng.wgsl (the normals in f64). Production
-//! code (parameter initialisation, evaluation noise) and the twin that `tests/ops/rng.rs`
-//! checks the GPU generator against.
+//! to uniform values as shaders/rng.wgsl, and normal values by Box-Muller in f64.
+//! Production code (parameter initialisation, the prior's draws, evaluation noise) and
+//! the twin that `tests/ops/rng.rs` checks the GPU generator against.
 
 const M0: u32 = 0xD251_1F53;
 const M1: u32 = 0xCD9E_8D57;

@@ -1,5 +1,6 @@
 //! Every GPU op against its CPU twin, every CPU backward against finite differences,
-//! and shape errors. One test binary (one link of wgpu); a module per op family.
+//! and shape errors; the benchmark's own kernels (`src/bench/`: matmul, roof) likewise.
+//! One test binary (one link of wgpu); a module per op family.
 
 mod common;
 

@@ -4,9 +4,10 @@
 
 use serde_json::json;
 
+use super::{matmul, roof};
 use crate::Result;
 use crate::ops::conv2d::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
-use crate::ops::{GradMode, Op, matmul, roof};
+use crate::ops::{GradMode, Op};
 use crate::runtime::timer::{Clock, time_pass};
 use crate::runtime::{Gpu, KernelFamily, Tensor};
 

@@ -1,5 +1,5 @@
-//! CPU twin of ops/logit.rs. The forward and backward take the dequantized x, the
-//! variable the gradient is defined for; [`dequantize`] makes it from pixels and noise.
+//! CPU twin of ops/logit.rs. The forward takes the dequantized x; [`dequantize`] makes
+//! it from pixels and noise.
 
 /// The GPU's alpha exactly (0.05 rounded to f32), so the twins differ only in arithmetic.
 const ALPHA: f64 = crate::ops::logit::ALPHA as f64;
@@ -39,22 +39,6 @@ pub fn forward(x: &[f64], samples: usize) -> (Vec<f64>, Vec<f64>) {
         })
         .collect();
     (y, logdet)
-}
-
-/// Gradient with respect to x of dot(y, dy) + dot(logdet, dlogdet), differentiating
-/// log(q) - log(1 - q) and -log(q) - log(1 - q) term by term.
-pub fn backward(x: &[f64], samples: usize, dy: &[f64], dlogdet: &[f64]) -> Vec<f64> {
-    let per_sample = x.len() / samples;
-    x.iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let q = squash(v);
-            let dq_dx = 1.0 - 2.0 * ALPHA;
-            let dy_dq = 1.0 / q + 1.0 / (1.0 - q);
-            let dlogdet_dq = -1.0 / q + 1.0 / (1.0 - q);
-            dq_dx * (dy[i] * dy_dq + dlogdet[i / per_sample] * dlogdet_dq)
-        })
-        .collect()
 }
 
 /// x = clamp((sigmoid(y) - ALPHA) / (1 - 2 ALPHA), 0, 1).

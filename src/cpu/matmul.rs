@@ -1,4 +1,4 @@
-//! CPU twin of ops/matmul.rs.
+//! CPU twin of bench/matmul.rs.
 
 /// c [m, n] = a [m, k] b [k, n], row-major.
 pub fn matmul(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {

@@ -1,4 +1,6 @@
-//! relu, per-channel scale * tanh, and the residual add (shaders/activation.wgsl).
+//! Per-channel scale * tanh (the coupling's bounded log-scale) and the residual add
+//! (shaders/activation.wgsl). The s,t networks' ReLU is fused into their batch norms
+//! (`batch_norm::forward_relu`).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -29,54 +31,6 @@ fn params(t: &Tensor, mode: GradMode) -> Params {
         channels: channels as u32,
         accumulate: mode.flag(),
     }
-}
-
-/// y = max(x, 0).
-pub fn relu(gpu: &Gpu, x: &Tensor, y: &Tensor) -> Result<Op> {
-    unary(gpu, "relu", "relu_forward", x, y)
-}
-
-/// dx = dy * (x > 0), written or added per `mode`.
-pub fn relu_backward(
-    gpu: &Gpu,
-    x: &Tensor,
-    dy: &Tensor,
-    dx: &Tensor,
-    mode: GradMode,
-) -> Result<Op> {
-    unary_backward(gpu, "relu_backward", x, dy, dx, mode)
-}
-
-fn unary(gpu: &Gpu, op: &'static str, entry: &'static str, x: &Tensor, y: &Tensor) -> Result<Op> {
-    same_shape(op, &[("x", x), ("y", y)])?;
-    let d = gpu.dispatch(
-        &SHADER,
-        entry,
-        &params(x, GradMode::Write),
-        &[Bind::read(1, x), Bind::write(4, y)],
-        grid(x.numel(), WG),
-    )?;
-    Ok(Op::new(vec![d]))
-}
-
-fn unary_backward(
-    gpu: &Gpu,
-    op: &'static str,
-    x: &Tensor,
-    dy: &Tensor,
-    dx: &Tensor,
-    mode: GradMode,
-) -> Result<Op> {
-    same_shape(op, &[("x", x), ("dy", dy), ("dx", dx)])?;
-    distinct(op, &[("dx", dx)], &[("x", x), ("dy", dy)])?;
-    let d = gpu.dispatch(
-        &SHADER,
-        op,
-        &params(x, mode),
-        &[Bind::read(1, x), Bind::read(2, dy), Bind::write(5, dx)],
-        grid(x.numel(), WG),
-    )?;
-    Ok(Op::new(vec![d]))
 }
 
 fn check_scale(op: &'static str, x: &Tensor, scale: &Tensor) -> Result<()> {

@@ -73,6 +73,7 @@ pub struct OptimState {
 }
 
 impl OptimState {
+    /// The state from the tensor's words (a training step reads them back).
     pub fn from_words(words: &[f32]) -> Result<Self> {
         if words.len() != STATE_LEN {
             return shape_err(
@@ -87,21 +88,6 @@ impl OptimState {
             bias1: words[3],
             bias2: words[4],
         })
-    }
-
-    pub fn to_words(&self) -> [f32; STATE_LEN] {
-        let mut w = [0.0; STATE_LEN];
-        w[0] = f32::from_bits(self.step);
-        w[1] = self.grad_norm;
-        w[2] = self.clip;
-        w[3] = self.bias1;
-        w[4] = self.bias2;
-        w
-    }
-
-    /// Reads a state tensor back (waits for submitted work).
-    pub fn read(gpu: &Gpu, state: &Tensor) -> Result<Self> {
-        Self::from_words(&gpu.read(state)?)
     }
 }
 

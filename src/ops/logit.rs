@@ -4,7 +4,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::per_sample::{per_sample_output, sample_grid};
-use super::{GradMode, Op, distinct, same_shape};
+use super::{Op, distinct, same_shape};
 use crate::error::Result;
 use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
@@ -19,15 +19,13 @@ pub const ALPHA: f32 = 0.05;
 struct Params {
     samples: u32,
     per_sample: u32,
-    accumulate: u32,
     alpha: f32,
 }
 
-fn params(t: &Tensor, samples: usize, mode: GradMode) -> Params {
+fn params(t: &Tensor, samples: usize) -> Params {
     Params {
         samples: samples as u32,
         per_sample: (t.numel() / samples) as u32,
-        accumulate: mode.flag(),
         alpha: ALPHA,
     }
 }
@@ -53,7 +51,7 @@ pub fn forward(
     let d = gpu.dispatch(
         &SHADER,
         "logit_forward",
-        &params(pixels, samples, GradMode::Write),
+        &params(pixels, samples),
         &[
             Bind::read(1, pixels),
             Bind::read(2, noise),
@@ -61,50 +59,6 @@ pub fn forward(
             Bind::write(4, logdet),
         ],
         sample_grid(samples),
-    )?;
-    Ok(Op::new(vec![d]))
-}
-
-/// Gradient of [`forward`] with respect to the dequantized x = (pixels + noise) / 256
-/// (not the pixels): dx = (1 - 2 ALPHA) (dy + dlogdet[n] (2q - 1)) / (q (1 - q)),
-/// written or added per `mode`.
-pub fn backward(
-    gpu: &Gpu,
-    pixels: &Tensor,
-    noise: &Tensor,
-    dy: &Tensor,
-    dlogdet: &Tensor,
-    dx: &Tensor,
-    mode: GradMode,
-) -> Result<Op> {
-    const OP: &str = "logit_backward";
-    let samples = per_sample_output(OP, ("pixels", pixels), ("dlogdet", dlogdet))?;
-    same_shape(
-        OP,
-        &[("pixels", pixels), ("noise", noise), ("dy", dy), ("dx", dx)],
-    )?;
-    distinct(
-        OP,
-        &[("dx", dx)],
-        &[
-            ("pixels", pixels),
-            ("noise", noise),
-            ("dy", dy),
-            ("dlogdet", dlogdet),
-        ],
-    )?;
-    let d = gpu.dispatch(
-        &SHADER,
-        "logit_backward",
-        &params(pixels, samples, mode),
-        &[
-            Bind::read(1, pixels),
-            Bind::read(2, noise),
-            Bind::read(5, dy),
-            Bind::read(6, dlogdet),
-            Bind::write(7, dx),
-        ],
-        grid(pixels.numel(), WG),
     )?;
     Ok(Op::new(vec![d]))
 }
@@ -119,7 +73,7 @@ pub fn inverse(gpu: &Gpu, y: &Tensor, x: &Tensor) -> Result<Op> {
         &SHADER,
         "logit_inverse",
         // Elementwise: the whole tensor counts as one sample.
-        &params(y, 1, GradMode::Write),
+        &params(y, 1),
         &[Bind::read(8, y), Bind::write(9, x)],
         grid(y.numel(), WG),
     )?;

@@ -130,11 +130,6 @@ impl Tensor {
             .expect("live tensor has a buffer")
     }
 
-    /// Pool-wide id of the buffer, stable while any tensor shares it.
-    pub fn buffer_id(&self) -> u64 {
-        self.storage.id
-    }
-
     /// Whether two tensors overlap in memory.
     pub fn overlaps(&self, other: &Tensor) -> bool {
         self.shares_buffer(other)

@@ -523,18 +523,6 @@ impl Trainer {
         )
     }
 
-    pub fn evaluate_test(&self, noise: EvalNoise) -> Result<Option<Evaluation>> {
-        self.data
-            .test
-            .as_ref()
-            .map(|t| evaluate(&self.plan, t, noise))
-            .transpose()
-    }
-
-    pub fn evaluate_train(&self, noise: EvalNoise) -> Result<Evaluation> {
-        evaluate(&self.plan, &self.data.train, noise)
-    }
-
     fn log(&mut self, line: serde_json::Value) -> Result<()> {
         let path = self.out.join("metrics.jsonl");
         writeln!(self.metrics, "{line}").map_err(|e| Error::Write { path, error: e })

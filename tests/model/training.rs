@@ -11,7 +11,7 @@ use realnvp::model::plan::{Memory, Plan};
 use realnvp::model::state::ModelState;
 use realnvp::ops::adam::AdamConfig;
 use realnvp::train::trainer::CHECKPOINT_FILE;
-use realnvp::train::{EvalNoise, Event, Finish, Position, Settings, Trainer};
+use realnvp::train::{EvalNoise, Evaluation, Event, Finish, Position, Settings, Trainer};
 
 use crate::common::gpu;
 
@@ -32,6 +32,17 @@ fn tiny_data() -> DataSplit {
         train: subset(&split.train, 512).resized(8, 8),
         test: Some(subset(&split.test.unwrap(), 128).resized(8, 8)),
     }
+}
+
+/// `data` in evaluation mode under the trainer's model, through an inference plan at
+/// the run's batch, as `realnvp eval` scores a checkpoint.
+fn evaluate(t: &Trainer, data: &Dataset, noise: EvalNoise) -> Evaluation {
+    let plan = Plan::inference(&t.state, t.state.config.batch).unwrap();
+    realnvp::train::evaluate(&plan, data, noise).unwrap()
+}
+
+fn test_set() -> Dataset {
+    tiny_data().test.unwrap()
 }
 
 fn settings(epochs: u64) -> Settings {
@@ -81,11 +92,7 @@ fn run(t: &mut Trainer) -> (Vec<EpochBpd>, Vec<f64>) {
 fn training_lowers_bits_per_dim_and_eval_mode_agrees_with_train_mode() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = trainer(dir.path(), settings(3));
-    let initial = t
-        .evaluate_test(EvalNoise::Seeded)
-        .unwrap()
-        .unwrap()
-        .bits_per_dim;
+    let initial = evaluate(&t, &test_set(), EvalNoise::Seeded).bits_per_dim;
     let (epochs, steps) = run(&mut t);
     println!("initial test {initial:.4} bits/dim; epochs (train, test): {epochs:?}");
     let last_test = epochs[2].1.unwrap();
@@ -98,7 +105,7 @@ fn training_lowers_bits_per_dim_and_eval_mode_agrees_with_train_mode() {
         "train bits/dim did not fall: {epochs:?}"
     );
     let last_steps = steps[steps.len() - 4..].iter().sum::<f64>() / 4.0;
-    let train_eval = t.evaluate_train(EvalNoise::Seeded).unwrap().bits_per_dim;
+    let train_eval = evaluate(&t, &tiny_data().train, EvalNoise::Seeded).bits_per_dim;
     println!(
         "last steps (training mode) {last_steps:.4}, train set (eval mode) {train_eval:.4}, test (eval mode) {last_test:.4}"
     );
@@ -162,7 +169,7 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
         },
     );
     run(&mut t);
-    let before = t.evaluate_test(EvalNoise::Half).unwrap().unwrap();
+    let before = evaluate(&t, &test_set(), EvalNoise::Half);
     let resumed = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data())).unwrap();
     assert_eq!(
         resumed.position,
@@ -172,7 +179,7 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
             batch: 5
         }
     );
-    let after = resumed.evaluate_test(EvalNoise::Half).unwrap().unwrap();
+    let after = evaluate(&resumed, &test_set(), EvalNoise::Half);
     assert_eq!(
         before, after,
         "log p(x) must be identical after save and load"

@@ -93,7 +93,7 @@ impl Arenas {
     }
 
     fn check_state(&self, gpu: &Gpu, what: &str) {
-        let got = OptimState::read(gpu, &self.state).unwrap();
+        let got = OptimState::from_words(&gpu.read(&self.state).unwrap()).unwrap();
         let t = &self.twin;
         assert_eq!(got.step, t.step, "{what}: step count");
         let scalars = [
@@ -182,14 +182,11 @@ fn restored_state_continues_the_step_count() {
     let n = 65;
     for start in [0, 9, 999, 99_999] {
         let mut a = Arenas::new(&gpu, n, 3);
-        let restored = OptimState {
-            step: start,
-            grad_norm: 1.0,
-            clip: 1.0,
-            bias1: 0.0,
-            bias2: 0.0,
-        };
-        gpu.write(&a.state, &restored.to_words()).unwrap();
+        // The words as documented on OptimState: step (u32 bits), grad_norm, clip,
+        // bias1, bias2, then zeros.
+        let mut restored = [0.0; STATE_LEN];
+        restored[..3].copy_from_slice(&[f32::from_bits(start), 1.0, 1.0]);
+        gpu.write(&a.state, &restored).unwrap();
         a.twin.step = start;
         let op = a.op(&gpu, &config);
         let grads = f32_exact(uniform(&mut rng(4), n, 1.0));
@@ -276,7 +273,7 @@ fn a_non_finite_gradient_leaves_the_parameters_finite_and_reports_the_norm() {
     poisoned[7] = f64::NAN;
     gpu.write(&a.gpu_grads, &narrow(&poisoned)).unwrap();
     gpu.run(|p| op.encode(p));
-    let state = OptimState::read(&gpu, &a.state).unwrap();
+    let state = OptimState::from_words(&gpu.read(&a.state).unwrap()).unwrap();
     assert!(state.grad_norm.is_nan() && state.clip == 0.0, "{state:?}");
     let after = download(&gpu, &a.gpu_params);
     assert!(

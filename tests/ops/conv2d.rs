@@ -414,9 +414,18 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
         upload(&gpu, [s.cout, s.cin, 3, 3], &w),
     );
     let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
-    // Around the tuning alone: the op built next may create its own scratch.
+    // The op that tuning picks for may bind the uniform-weights variant's staging
+    // scratch (one per device, kept once made): made first, so that the pool around
+    // building the op holds nothing new unless tuning kept its temporaries.
+    if Gemm::Direct16Uniform.fits(&gpu, s) {
+        let staging = ConvKernels {
+            forward: Gemm::Direct16Uniform,
+            ..ConvKernels::family(gpu.kernels)
+        };
+        conv2d::forward_with(&gpu, staging, &xt, &wt, None, &y).unwrap();
+    }
     let before = gpu.pool_stats();
-    conv2d::kernels_for(&gpu, s).unwrap();
+    let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
     let after = gpu.pool_stats();
     assert!(
         after.buffers_created > before.buffers_created,
@@ -427,7 +436,6 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
         (before.buffers_held, before.bytes_held),
         "tuning left its temporaries allocated"
     );
-    let op = conv2d::forward(&gpu, &xt, &wt, None, &y).unwrap();
     gpu.run(|p| op.encode(p));
     assert_close(
         "tuned forward",

@@ -1,6 +1,6 @@
+use realnvp::bench::matmul::matmul;
 use realnvp::check::assert_close;
 use realnvp::cpu::matmul as cpu;
-use realnvp::ops::matmul::matmul;
 use realnvp::runtime::KernelFamily;
 
 use crate::common::*;

@@ -1,6 +1,6 @@
+use realnvp::bench::roof;
 use realnvp::check::assert_close;
 use realnvp::cpu::roof as cpu;
-use realnvp::ops::roof;
 
 use crate::common::*;
 

@@ -227,7 +227,6 @@ impl Plan {
             batch,
             pixels,
             noise,
-            vals,
             latents,
             stats,
             rows,

@@ -32,8 +32,6 @@ pub struct Plan {
     /// Input pixels (0..255 as f32), written by the caller.
     pixels: Tensor,
     noise: Tensor,
-    /// vals[l] is layer l's input; vals[layers] the last latent.
-    vals: Vec<Tensor>,
     pub latents: Vec<Tensor>,
     /// Per-sample sums, one row per term, laid out by [`StatRows`].
     stats: Tensor,
@@ -225,20 +223,6 @@ impl Plan {
             &[
                 &self.zero_stats,
                 &self.preprocess,
-                &self.weights,
-                &self.forward_eval,
-                &self.prior,
-            ],
-        )
-    }
-
-    /// The flow alone (evaluation mode) on logit-space inputs y [N, C, H, W]: latents and
-    /// the flow's log-dets, without the preprocessing (its row stays zero).
-    pub fn evaluate_y(&self, y: &[f32]) -> Result<Densities> {
-        self.record_densities(
-            &[(&self.vals[0], y)],
-            &[
-                &self.zero_stats,
                 &self.weights,
                 &self.forward_eval,
                 &self.prior,

@@ -46,7 +46,7 @@ pub fn backward(
 
 /// The kernels for convolutions of shape `s` on `gpu`: the adapter's family, or with
 /// tuning on the measured fastest (timed once per shape and adapter, then cached).
-pub fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
+fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
     match gpu.tuning() {
         None => Ok(ConvKernels::family(gpu.kernels)),
         Some(tuning) => tune::fastest_kernels(gpu, tuning, s),

@@ -3,8 +3,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{Op, distinct};
 use crate::error::{Result, shape_err};
+use crate::ops::{Op, distinct};
 use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
 

@@ -4,8 +4,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::Op;
 use crate::error::{Result, shape_err};
+use crate::ops::Op;
 use crate::runtime::{Bind, Gpu, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
 
