@@ -11,7 +11,7 @@ use crate::grid::{grid_columns, save_grid};
 use crate::model::latent::{at_temperature, sphere_grid};
 
 /// The most images one PNG grid holds: a 64 x 64 grid, minutes of work on a CPU
-/// adapter already (larger requests ran silently for minutes).
+/// adapter already (a larger request would run silently for longer).
 const MAX_IMAGES: usize = 4096;
 const MAX_GRID: usize = 64;
 

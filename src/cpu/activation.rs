@@ -1,9 +1,13 @@
-//! CPU twin of ops/activation.rs.
+//! CPU twin of ops/activation.rs, and the ReLU that the GPU fuses into its batch norm
+//! (`cpu/batch_norm.rs` builds the fused op's twin from `relu` and `relu_backward`).
 
+/// max(x, 0).
 pub fn relu(x: &[f64]) -> Vec<f64> {
     x.iter().map(|&v| v.max(0.0)).collect()
 }
 
+/// dy where x > 0, else 0: the ReLU's gradient given x, or given its output (the same
+/// mask).
 pub fn relu_backward(x: &[f64], dy: &[f64]) -> Vec<f64> {
     x.iter()
         .zip(dy)

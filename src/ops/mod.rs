@@ -1,6 +1,7 @@
-//! GPU ops, one file per op family, each beside its shader `shaders/<name>.wgsl` and its
-//! CPU twin `src/cpu/<name>.rs` (for `rng`, `src/philox.rs`); the comparison tests are
-//! in `tests/ops/<name>.rs`. `per_sample` holds the shape rule and grid of the ops that
+//! GPU ops, one file per op family (`conv2d/` a folder: choosing kernels, the kernels,
+//! the tuner), each beside its shader `shaders/<name>.wgsl` and its CPU twin
+//! `src/cpu/<name>.rs` (for `rng`, `src/philox.rs`); the comparison tests are in
+//! `tests/ops/<name>.rs`. `per_sample` holds the shape rule and grid of the ops that
 //! fuse a per-sample sum.
 //!
 //! An op builder validates shapes (an `Err` naming the op and the shapes, never a GPU

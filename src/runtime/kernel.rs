@@ -224,7 +224,7 @@ impl KernelCache {
                 // SAFETY: every loop in shaders/ is a `for` over a count from the params
                 // or a constant, so none can run forever; bounds checks stay on
                 // (RUNTIME_CHECKS). wgpu's loop bounding adds a counter and a branch to
-                // every loop iteration: on lavapipe the fma roof kernel ran ~1.5x faster
+                // every loop iteration: on lavapipe the fma roof kernel runs ~1.5x faster
                 // without it.
                 Arc::new(unsafe { device.create_shader_module_trusted(desc, checks) })
             })

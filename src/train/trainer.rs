@@ -47,11 +47,11 @@ pub struct Settings {
     #[serde(default)]
     pub data: Option<PathBuf>,
     /// The number of training images: resuming with a dataset of another size is an
-    /// error (0: unknown, in checkpoints written before this was recorded).
+    /// error (0: unknown, what a checkpoint without this field reads as).
     #[serde(default)]
     pub train_images: usize,
-    /// How the backward gets layer inputs (`Recompute` in checkpoints written before
-    /// this was recorded). It changes only the last bits of the gradients.
+    /// How the backward gets layer inputs (`Recompute`, the default, for a checkpoint
+    /// without this field). It changes only the last bits of the gradients.
     #[serde(default)]
     pub memory: Memory,
 }

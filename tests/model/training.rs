@@ -206,7 +206,7 @@ fn a_run_keeps_its_memory_policy_unless_resume_replaces_it() {
     };
     assert_eq!(resume(None), Memory::Store);
     assert_eq!(resume(Some(Memory::Recompute)), Memory::Recompute);
-    // Checkpoints written before the policy was recorded were trained recomputing.
+    // A checkpoint without the policy field reads as recomputing.
     let mut old = serde_json::to_value(settings(1)).unwrap();
     old.as_object_mut().unwrap().remove("memory");
     let old: Settings = serde_json::from_value(old).unwrap();

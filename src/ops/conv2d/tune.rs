@@ -71,7 +71,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let dw = gpu.zeros([p.cout, p.cin, p.k, p.k])?;
     let db = gpu.zeros([p.cout])?;
     let base = ConvKernels::family(gpu.kernels);
-    // On a CPU adapter the workgroup-memory and one-pixel-per-invocation variants ran
+    // On a CPU adapter the workgroup-memory and one-pixel-per-invocation variants run
     // 2-5x slower than the direct ones at every shape measured (README, "Benchmarks"):
     // not timing them spares their compilation too. Grad input's transposed shape has
     // the same weights, so the same variants fit.
