@@ -882,3 +882,11 @@ fn messages_name_what_is_wrong_once() {
     );
     assert!(!err.contains("resizing"), "{err}");
 }
+
+/// Reliability of the command line under hostile input and hostile surroundings; the
+/// helpers above (`realnvp`, `ok`, `refused`, ...) are reached as `crate::...`.
+mod cli {
+    mod inputs;
+    mod pipes;
+    mod run_folder;
+}
