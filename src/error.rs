@@ -60,6 +60,10 @@ pub enum Error {
         error: std::io::Error,
     },
 
+    /// A command's results could not be written to stdout (a closed pipe, a full disk).
+    #[error("cannot write to stdout: {0}")]
+    Stdout(std::io::Error),
+
     /// A dataset file or folder was read but its contents are wrong; `detail` says how.
     #[error("{}: {detail}", path.display())]
     Data { path: PathBuf, detail: String },

@@ -627,7 +627,7 @@ fn no_command_writes_over_its_inputs_or_a_file_of_another_kind() {
     let out = sample(dir.path().to_str().unwrap(), &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && err.contains("cannot write PNG: Is a directory"),
+        !out.status.success() && err.contains("is a folder: refusing to replace it"),
         "{err}"
     );
 }

@@ -55,19 +55,19 @@ pub fn fma_roof(gpu: &Gpu, reps: u32) -> Result<(f64, Clock)> {
     Ok((roof::flops(invocations, iterations) / secs * 1e-9, clock))
 }
 
-/// Prints one JSON line per figure; returns the lines too.
-pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
+/// Hands `emit` one JSON line per figure as soon as it is measured; an error from `emit`
+/// (its reader gone) ends the run.
+pub fn run(
+    gpu: &Gpu,
+    reps: u32,
+    emit: &mut dyn FnMut(serde_json::Value) -> Result<()>,
+) -> Result<()> {
     let adapter = crate::runtime::adapter::describe(&gpu.info);
-    let mut lines = Vec::new();
-    let mut emit = |v: serde_json::Value| {
-        println!("{v}");
-        lines.push(v);
-    };
 
     let roof = fma_roof(gpu, reps)?;
     emit(json!({
         "bench": "fma_roof", "gflops": roof.0, "clock": roof.1.name(), "adapter": adapter,
-    }));
+    }))?;
     let roof = roof.0;
 
     let (m, k, n) = (512, 512, 512);
@@ -82,7 +82,7 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
             "bench": "matmul", "family": format!("{family:?}"), "m": m, "k": k, "n": n,
             "ms": secs * 1e3, "gflops": gflops, "fraction_of_roof": gflops / roof,
             "clock": clock.name(), "adapter": adapter,
-        }));
+        }))?;
     }
 
     for s in mnist_shapes() {
@@ -101,7 +101,7 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
                 "n": s.n, "cin": s.cin, "cout": s.cout, "h": s.h, "w": s.w, "k": s.k,
                 "ms": t * 1e3, "gflops": gflops, "fraction_of_roof": gflops / roof,
                 "clock": clock.name(), "adapter": adapter,
-            }));
+            }))
         };
         for gemm in Gemm::ALL.into_iter().filter(|g| g.fits(gpu, s)) {
             let kernels = ConvKernels {
@@ -113,14 +113,14 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
                 "forward",
                 format!("{gemm:?}"),
                 time_op(gpu, &forward, reps)?,
-            );
+            )?;
             let grad_input =
                 conv2d::grad_input_with(gpu, gemm, &x, &w, &dy, (&dx, GradMode::Write))?;
             emit_conv(
                 "grad_input",
                 format!("{gemm:?}"),
                 time_op(gpu, &grad_input, reps)?,
-            );
+            )?;
         }
         for family in WeightGrad::ALL {
             let grads = ConvGrads {
@@ -137,8 +137,8 @@ pub fn run(gpu: &Gpu, reps: u32) -> Result<Vec<serde_json::Value>> {
                 "grad_weight_and_bias",
                 format!("{family:?}"),
                 time_op(gpu, &grad_weight, reps)?,
-            );
+            )?;
         }
     }
-    Ok(lines)
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! buffers take, as JSON lines naming the adapter. `--profile` adds the GPU time of
 //! every op kind in a training step and a sampling pass.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,7 +23,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// `steps` timed training steps (after one warm-up step) and `steps` timed samplings.
+/// `steps` timed training steps (after one warm-up step) and `steps` timed samplings, as
+/// JSON lines.
 pub fn run(
     gpu: Arc<Gpu>,
     config: ModelConfig,
@@ -91,9 +93,6 @@ pub fn run(
             "parameters": state.layout.param_count(), "adapter": adapter,
         }),
     ];
-    for l in &lines {
-        println!("{l}");
-    }
     Ok(lines)
 }
 
@@ -106,7 +105,7 @@ fn kernel_choices(gpu: &Gpu) -> serde_json::Value {
 }
 
 /// One profiled training step and one profiled sampling pass of `config` (after a
-/// warm-up step): JSON lines per op kind on stdout, a table of each on stderr.
+/// warm-up step): JSON lines per op kind, and a table of each on stderr.
 pub fn profile(
     gpu: Arc<Gpu>,
     config: ModelConfig,
@@ -135,8 +134,9 @@ pub fn profile(
     Ok(lines)
 }
 
-/// Prints and returns one JSON line per op kind of `pass` (with its entry points), and
-/// the table on stderr (entry points indented under a kind that has several).
+/// One JSON line per op kind of `pass` (with its entry points), and the table on stderr
+/// (entry points indented under a kind that has several). The table is best effort: a
+/// closed stderr loses it, not the figures.
 fn report(
     pass: &str,
     times: &[DispatchTime],
@@ -145,20 +145,24 @@ fn report(
 ) -> Vec<serde_json::Value> {
     let total: f64 = times.iter().map(|t| t.seconds).sum();
     let rows = by_kind(times);
-    eprintln!(
+    let mut table = std::io::stderr().lock();
+    let _ = writeln!(
+        table,
         "\n{pass}: {} dispatches, {:.3} s of GPU time ({}) on {adapter}",
         times.len(),
         total,
         clock.name()
     );
-    eprintln!(
+    let _ = writeln!(
+        table,
         "{:<24} {:>10} {:>10} {:>7} {:>10}",
         "op kind", "dispatches", "ms", "share", "GB/s bound"
     );
     let mut lines = Vec::new();
     for r in &rows {
         let gbs = r.bytes_bound as f64 / r.seconds.max(f64::MIN_POSITIVE) * 1e-9;
-        eprintln!(
+        let _ = writeln!(
+            table,
             "{:<24} {:>10} {:>10.1} {:>6.1}% {:>10.2}",
             r.kind,
             r.dispatches,
@@ -169,7 +173,8 @@ fn report(
         let mut entries = serde_json::Map::new();
         for e in &r.entries {
             if r.entries.len() > 1 {
-                eprintln!(
+                let _ = writeln!(
+                    table,
                     "  {:<28} {:>4} {:>10.1} {:>6.1}% {:>10.2}",
                     e.entry,
                     e.dispatches,
@@ -189,7 +194,6 @@ fn report(
             "ms": r.seconds * 1e3, "share": r.seconds / total, "bytes_bound": r.bytes_bound,
             "entries": entries, "clock": clock.name(), "adapter": adapter,
         });
-        println!("{line}");
         lines.push(line);
     }
     lines

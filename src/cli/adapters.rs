@@ -1,5 +1,6 @@
 //! `realnvp adapters`: what wgpu sees, and which one would be used.
 
+use super::out;
 use crate::runtime::tuning::Tuning;
 use crate::runtime::{KERNELS_ENV, KernelFamily, adapter};
 
@@ -20,19 +21,19 @@ pub fn run(wanted: Option<&str>) -> anyhow::Result<()> {
         } else {
             " "
         };
-        println!(
+        out::result(format_args!(
             "{mark} {}  [kernel family: {:?}]",
             adapter::describe(&info),
             KernelFamily::for_adapter(&info)
-        );
+        ))?;
     }
     match chosen {
         Some(info) => {
-            println!(
+            out::result(format_args!(
                 "(* = used; override with --adapter NAME or ${})",
                 adapter::ADAPTER_ENV
-            );
-            kernel_choices(&info);
+            ))?;
+            kernel_choices(&info)?;
         }
         None => {
             adapter::choose(&instance, wanted)?;
@@ -43,19 +44,22 @@ pub fn run(wanted: Option<&str>) -> anyhow::Result<()> {
 
 /// The conv kernels the used adapter gets: forced by the environment, or tuned per
 /// shape (the cached choices so far).
-fn kernel_choices(info: &wgpu::AdapterInfo) {
+fn kernel_choices(info: &wgpu::AdapterInfo) -> crate::Result<()> {
     if let Some(family) = KernelFamily::forced() {
-        println!("conv kernels: {family:?} (forced by ${KERNELS_ENV})");
-        return;
+        out::result(format_args!(
+            "conv kernels: {family:?} (forced by ${KERNELS_ENV})"
+        ))?;
+        return Ok(());
     }
     let path = Tuning::default_path(info);
     let choices = Tuning::open(info, path.clone()).choices();
     let place = path.map_or("memory only".into(), |p| p.display().to_string());
-    println!(
+    out::result(format_args!(
         "conv kernels: tuned per shape on first use ({} cached in {place})",
         choices.len()
-    );
+    ))?;
     for (shape, choice) in choices {
-        println!("  {shape}: {choice}");
+        out::result(format_args!("  {shape}: {choice}"))?;
     }
+    Ok(())
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::common::{load_images, open};
+use super::out;
 use super::outputs::{not_an_input, replaceable, replaceable_png};
+use super::sample::MAX_IMAGES;
 use crate::checkpoint::{self, Checkpoint, TensorData};
 use crate::grid::{grid_columns, save_grid};
 
@@ -58,11 +60,11 @@ pub fn encode(args: EncodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             tensors,
         },
     )?;
-    eprintln!(
+    out::note(format_args!(
         "encoded {} images (u = 0.5 dequantisation) into {}",
         z.len(),
         args.out.display()
-    );
+    ));
     Ok(())
 }
 
@@ -113,6 +115,13 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         args.latents.display(),
         z.shape
     );
+    anyhow::ensure!(
+        z.shape[0] <= MAX_IMAGES,
+        "{} holds {} latent vectors, more than one PNG grid holds ({MAX_IMAGES}): decode \
+         at most {MAX_IMAGES} at a time (encode fewer images per file)",
+        args.latents.display(),
+        z.shape[0]
+    );
     if let Some(i) = z.data.iter().position(|v| !v.is_finite()) {
         anyhow::bail!(
             "{}: latent {} holds {} at element {}: every value must be finite",
@@ -126,6 +135,9 @@ pub fn decode(args: DecodeArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let images = model.plan.decode_latents(&vectors)?;
     let n = vectors.len();
     save_grid(&args.out, &images, n, config.chw(), grid_columns(n))?;
-    eprintln!("decoded {n} latents into {}", args.out.display());
+    out::note(format_args!(
+        "decoded {n} latents into {}",
+        args.out.display()
+    ));
     Ok(())
 }

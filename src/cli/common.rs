@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::out;
 use crate::Gpu;
 use crate::data::{self, DataSplit, Dataset, folder};
 use crate::model::{Model, ModelConfig};
@@ -28,10 +29,10 @@ pub fn open(adapter: Option<&str>, path: &Path, batch: Option<usize>) -> anyhow:
 pub fn load_data(config: &ModelConfig, path: Option<&Path>) -> crate::Result<DataSplit> {
     let (split, resized_from) = data::load_for_model(path, config.chw())?;
     if let Some([h, w]) = resized_from {
-        eprintln!(
+        out::note(format_args!(
             "note: resizing {h}x{w} images to {}x{} for this model",
             config.height, config.width
-        );
+        ));
     }
     Ok(split)
 }
@@ -71,7 +72,7 @@ pub fn load_images(
         let [c, h, w] = config.chw();
         let data = folder::load_files(images, c, h, w)?;
         // Says how many were resized or converted to fit the model.
-        eprintln!("images: {}", data.source);
+        out::note(format_args!("images: {}", data.source));
         return Ok(Images {
             data,
             count: images.len(),
@@ -115,6 +116,17 @@ fn checked(text: &str, check: fn(f32) -> crate::Result<()>) -> Result<f32, Strin
         }
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// A `--seed`: a whole number from 0 to 2^64 - 1. (The argument takes negative numbers
+/// so that `--seed -1` gets this message, not clap's "unexpected argument".)
+pub fn seed(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "the seed is a whole number from 0 to 2^64 - 1 ({}), not {text}",
+            u64::MAX
+        )
+    })
 }
 
 /// A count that must be at least 1 (`--batch`).

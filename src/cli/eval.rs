@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::common::{at_least_one, load_data, open};
+use super::out;
 use crate::model::EvalNoise;
 use crate::train::evaluate;
 
@@ -47,14 +48,14 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             args.checkpoint.display(),
             e.bits_per_dim
         );
-        println!(
+        out::result(format_args!(
             "{}",
             json!({
                 "split": name, "images": e.images, "bits_per_dim": e.bits_per_dim, "nll_nats": e.nll,
                 "noise": args.noise.name(), "checkpoint": args.checkpoint,
                 "adapter": model.gpu().adapter_name(),
             })
-        );
+        ))?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::out;
 use super::outputs::{not_an_input, replaceable};
 use crate::model::saved::Contents;
 use crate::model::state::ModelState;
@@ -44,12 +45,12 @@ pub fn run(args: ExportArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     }
     checkpoint::save(&args.out, &state.to_weights(meta)?)?;
     let bytes = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
-    eprintln!(
+    out::note(format_args!(
         "wrote the weights of {} ({} parameters, {:.1} MB) to {}",
         args.checkpoint.display(),
         state.layout.param_count(),
         bytes as f64 / 1e6,
         args.out.display()
-    );
+    ));
     Ok(())
 }

@@ -6,6 +6,7 @@ mod codec;
 mod common;
 mod eval;
 mod export;
+mod out;
 mod outputs;
 mod sample;
 mod score;
@@ -51,8 +52,9 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-pub fn main() -> anyhow::Result<()> {
-    run_from(std::env::args_os().collect())
+/// Runs the command line of this process; its exit status (see [`out::exit`]).
+pub fn main() -> std::process::ExitCode {
+    out::exit(run_from(std::env::args_os().collect()))
 }
 
 /// Runs the command line given as `args` (program name first): what the desktop app's

@@ -1,7 +1,9 @@
-//! Where commands write: never over one of their own input files, and never over a
-//! file of another kind (a checkpoint where latents go, a README where a PNG goes)
-//! unless `--force` says so.
+//! Where commands write: only a regular file or a new name (never a device, a FIFO, a
+//! folder, or a symbolic link to one, even with `--force`), never over one of their own
+//! input files, and never over a file of another kind (a checkpoint where latents go, a
+//! README where a PNG goes) unless `--force` says so.
 
+use std::fs::{self, FileType};
 use std::path::Path;
 
 use crate::checkpoint::{self, Checkpoint};
@@ -31,9 +33,69 @@ fn kind(file: &Checkpoint) -> &'static str {
     }
 }
 
+/// Refuses an `out` that exists as anything but a regular file, directly or through a
+/// symbolic link. The write renames a new file over `out`: over /dev/null, a named pipe
+/// or a link to one it would replace what other programs use, so `--force` does not
+/// allow it either.
+fn a_file_or_a_new_name(out: &Path) -> anyhow::Result<()> {
+    let Ok(entry) = fs::symlink_metadata(out) else {
+        return Ok(()); // a new name (or an unreadable folder, which the write reports)
+    };
+    let what = if entry.file_type().is_symlink() {
+        let target = fs::read_link(out).unwrap_or_default();
+        match fs::metadata(out) {
+            Ok(m) if m.is_file() => return Ok(()),
+            Ok(m) => format!(
+                "a symbolic link to {}, {}",
+                target.display(),
+                kind_of(m.file_type())
+            ),
+            Err(_) => format!(
+                "a symbolic link to {}, which does not exist",
+                target.display()
+            ),
+        }
+    } else if entry.is_file() {
+        return Ok(());
+    } else {
+        kind_of(entry.file_type()).to_owned()
+    };
+    anyhow::bail!(
+        "--out {} is {what}: refusing to replace it, with or without --force; choose a \
+         regular file or a new name",
+        out.display()
+    )
+}
+
+/// What a file that is not a regular file is, as a person names it.
+fn kind_of(file_type: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Allows writing a `kind` file at `out` when nothing is there, when a file of the
-/// same kind is (a rerun), or with `force`.
+/// same kind is (a rerun), or with `force`; never over anything but a regular file.
 pub fn replaceable(out: &Path, want: &str, force: bool) -> anyhow::Result<()> {
+    a_file_or_a_new_name(out)?;
     if force || !out.exists() {
         return Ok(());
     }
@@ -50,10 +112,12 @@ pub fn replaceable(out: &Path, want: &str, force: bool) -> anyhow::Result<()> {
 }
 
 /// Allows writing a PNG at `out` when nothing is there, when a PNG is (a rerun), or
-/// with `force`: any other file (a README, a checkpoint) is left alone.
+/// with `force`: any other file (a README, a checkpoint) is left alone, and anything but
+/// a regular file is refused.
 pub fn replaceable_png(out: &Path, force: bool) -> anyhow::Result<()> {
-    if force || !out.is_file() {
-        return Ok(()); // a folder fails later, in the write, with its own message
+    a_file_or_a_new_name(out)?;
+    if force || !out.exists() {
+        return Ok(());
     }
     let mut head = [0u8; 8];
     let is_png = std::fs::File::open(out)

@@ -4,15 +4,16 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::temperature;
 use super::common::{load_images, open};
+use super::common::{seed, temperature};
+use super::out;
 use super::outputs::{not_an_input, replaceable_png};
 use crate::grid::{grid_columns, save_grid};
 use crate::model::latent::{at_temperature, sphere_grid};
 
-/// The most images one PNG grid holds: a 64 x 64 grid, minutes of work on a CPU
-/// adapter already (a larger request would run silently for longer).
-const MAX_IMAGES: usize = 4096;
+/// The most images one PNG grid holds (`sample`, `decode`): a 64 x 64 grid, minutes of
+/// work on a CPU adapter already (a larger request would run silently for longer).
+pub(super) const MAX_IMAGES: usize = 4096;
 const MAX_GRID: usize = 64;
 
 #[derive(Args)]
@@ -24,7 +25,7 @@ pub struct SampleArgs {
     /// z ~ N(0, T^2 I).
     #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed, allow_negative_numbers = true)]
     seed: u64,
     #[arg(long)]
     out: PathBuf,
@@ -52,12 +53,12 @@ pub fn sample(args: SampleArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         model.config().chw(),
         grid_columns(args.n),
     )?;
-    eprintln!(
+    out::note(format_args!(
         "wrote {} samples at T = {} to {}",
         args.n,
         args.temperature,
         args.out.display()
-    );
+    ));
     Ok(())
 }
 
@@ -77,7 +78,7 @@ pub struct InterpolateArgs {
     grid: usize,
     #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed, allow_negative_numbers = true)]
     seed: u64,
     #[arg(long)]
     out: PathBuf,
@@ -118,9 +119,9 @@ pub fn interpolate(args: InterpolateArgs, adapter: Option<&str>) -> anyhow::Resu
     let k = args.grid;
     let images = plan.decode_latents(&sphere_grid(&corners, k))?;
     save_grid(&args.out, &images, k * k, model.config().chw(), k)?;
-    eprintln!(
+    out::note(format_args!(
         "wrote a {k}x{k} interpolation grid to {}",
         args.out.display()
-    );
+    ));
     Ok(())
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::common::{at_least_one, load_images, open};
+use super::out;
 use crate::model::EvalNoise;
 
 #[derive(Args)]
@@ -59,7 +60,7 @@ pub fn run(args: ScoreArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         line.as_object_mut()
             .expect("a label is an object")
             .extend(fields.as_object().expect("an object").clone());
-        println!("{line}");
+        out::result(&line)?;
     }
     Ok(())
 }

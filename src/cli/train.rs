@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::common::{at_least_one, learning_rate, load_data, temperature};
+use super::common::{at_least_one, learning_rate, load_data, seed, temperature};
+use super::out;
 use crate::model::ModelConfig;
 use crate::model::plan::Memory;
 use crate::model::state::ModelState;
@@ -44,7 +45,7 @@ pub struct TrainArgs {
     /// Adam's learning rate, above 0 and at most 1.
     #[arg(long, default_value_t = 1e-3, value_parser = learning_rate, allow_negative_numbers = true)]
     lr: f32,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed, allow_negative_numbers = true)]
     seed: u64,
     /// Output directory: checkpoint.safetensors, config.json, metrics.jsonl, sample grids.
     #[arg(long, default_value = "runs/latest")]
@@ -87,7 +88,10 @@ const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let gpu = super::common::gpu(adapter)?;
-    eprintln!("adapter: {}", crate::runtime::adapter::describe(&gpu.info));
+    out::note(format_args!(
+        "adapter: {}",
+        crate::runtime::adapter::describe(&gpu.info)
+    ));
     let mut trainer = if args.resume {
         // The run's own dataset unless --data names another (checked by image count).
         let mut t = Trainer::resume(gpu, &args.out, args.memory, |config, saved| {
@@ -97,10 +101,10 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         if let Some(steps) = args.steps {
             t.settings.max_steps = Some(steps);
         }
-        eprintln!(
+        out::note(format_args!(
             "resuming at step {} (epoch {}, batch {})",
             t.position.step, t.position.epoch, t.position.batch
-        );
+        ));
         t
     } else {
         prepare_new_run(&args.out, args.overwrite)?;
@@ -109,7 +113,10 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
                 let mut state = ModelState::for_new_run(gpu, path, args.seed)?;
                 state.config.batch = args.batch.unwrap_or(state.config.batch);
                 state.config.validate()?;
-                eprintln!("starting from the weights of {}", path.display());
+                out::note(format_args!(
+                    "starting from the weights of {}",
+                    path.display()
+                ));
                 state
             }
             None => {
@@ -124,12 +131,12 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             }
         };
         let data = load_data(&state.config, args.data.as_deref())?;
-        eprintln!(
+        out::note(format_args!(
             "data: {} ({} train, {} test images)",
             data.train.source,
             data.train.len(),
             data.test.as_ref().map_or(0, |t| t.len())
-        );
+        ));
         let settings = Settings {
             epochs: args.epochs,
             max_steps: args.steps,
@@ -142,7 +149,10 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             train_images: data.train.len(),
             memory: args.memory.unwrap_or_default(),
         };
-        eprintln!("model: {} parameters", state.layout.param_count());
+        out::note(format_args!(
+            "model: {} parameters",
+            state.layout.param_count()
+        ));
         Trainer::new(state, data, settings, Position::default(), &args.out)?
     };
 
@@ -167,11 +177,11 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             let planned = epochs * batches_per_epoch;
             total = max_steps.unwrap_or(u64::MAX).min(planned);
             if let Some(steps) = max_steps.filter(|&s| s > planned) {
-                eprintln!(
+                out::note(format_args!(
                     "note: --steps {steps} is past the end of --epochs {epochs} ({planned} steps of \
                      {batches_per_epoch} per epoch): the run stops at step {planned}; raise \
                      --epochs to go further"
-                );
+                ));
             }
             bar.set_length(total);
             bar.set_position(position.step);
@@ -184,11 +194,11 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             bar.set_message(format!("{bits_per_dim:.3} bits/dim  {images_per_second:.1} img/s"));
             if bar.is_hidden() && last_line.is_none_or(|t| t.elapsed() >= PLAIN_PROGRESS_EVERY) {
                 last_line = Some(Instant::now());
-                eprintln!(
+                out::note(format_args!(
                     "step {} of {total} (epoch {}): {bits_per_dim:.3} bits/dim, \
                      {images_per_second:.1} images/s",
                     position.step, position.epoch
-                );
+                ));
             }
         }
         Event::Epoch { epoch, train_bits_per_dim, test, seconds } => {
@@ -199,7 +209,7 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             );
             // A hidden bar (output not a terminal) prints nothing; logs still want the line.
             if bar.is_hidden() {
-                eprintln!("{line}");
+                out::note(&line);
             } else {
                 bar.println(line);
             }
@@ -208,11 +218,11 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     });
     bar.finish();
     match finish? {
-        Finish::Completed => eprintln!("done: {}", args.out.display()),
-        Finish::Interrupted => eprintln!(
+        Finish::Completed => out::note(format_args!("done: {}", args.out.display())),
+        Finish::Interrupted => out::note(format_args!(
             "interrupted: checkpoint saved in {}; continue with --resume",
             args.out.display()
-        ),
+        )),
     }
     Ok(())
 }

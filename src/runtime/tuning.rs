@@ -8,6 +8,7 @@
 //! the tuned kernels is ignored and rewritten, never an error.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -150,7 +151,9 @@ impl Tuning {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| crate::checkpoint::replace_file(path, &bytes));
         if let Err(e) = written {
-            eprintln!(
+            // A note, best effort: a closed stderr must not stop the work it is about.
+            let _ = writeln!(
+                std::io::stderr(),
                 "note: could not save kernel choices to {}: {e}",
                 path.display()
             );
