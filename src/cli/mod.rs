@@ -52,7 +52,8 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-/// Runs the command line of this process; its exit status (see [`out::exit`]).
+/// Runs the command line of this process and returns its exit status: a closed stdout
+/// ends it quietly with success, any other error is reported with status 1.
 pub fn main() -> std::process::ExitCode {
     out::exit(run_from(std::env::args_os().collect()))
 }
