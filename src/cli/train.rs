@@ -53,8 +53,8 @@ pub struct TrainArgs {
     /// Save a checkpoint every this many steps (0: at epoch ends and at the end only).
     #[arg(long, default_value_t = 100)]
     checkpoint_every: u64,
-    /// Samples in each epoch's grid (0: none).
-    #[arg(long, default_value_t = 64)]
+    /// Samples in each epoch's grid (0: none; at most 4096).
+    #[arg(long, default_value_t = 64, value_parser = samples)]
     samples: usize,
     #[arg(long, default_value_t = 0.7, value_parser = temperature, allow_negative_numbers = true)]
     temperature: f32,
@@ -81,6 +81,16 @@ pub struct TrainArgs {
     /// checkpoint; its model config is used, the optimizer starts afresh).
     #[arg(long, conflicts_with_all = ["preset", "config", "features", "blocks"])]
     init: Option<PathBuf>,
+}
+
+/// A `--samples`: from 0 to the library's cap.
+fn samples(text: &str) -> Result<usize, String> {
+    let n = text
+        .parse()
+        .map_err(|e| format!("not a whole number: {e}"))?;
+    crate::train::check_samples(n)
+        .map(|()| n)
+        .map_err(|e| e.to_string())
 }
 
 /// How often training prints a progress line when stderr is not a terminal.

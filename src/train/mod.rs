@@ -1,10 +1,13 @@
 //! Training and evaluation loops over datasets.
 
+mod data_path;
 pub mod evaluate;
+mod metrics;
 pub mod run_folder;
+mod run_lock;
 pub mod trainer;
 
 pub use crate::model::{EVAL_SEED, EvalNoise, eval_noise};
 pub use evaluate::{Evaluation, evaluate};
 pub use run_folder::prepare_new_run;
-pub use trainer::{Event, Finish, Position, Settings, Trainer};
+pub use trainer::{Event, Finish, MAX_SAMPLES, Position, Settings, Trainer, check_samples};

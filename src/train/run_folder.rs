@@ -2,12 +2,15 @@
 
 use std::path::Path;
 
+use super::metrics::METRICS_FILE;
+use super::run_lock::RunLock;
 use super::trainer::CHECKPOINT_FILE;
 use crate::error::{Error, Result};
 
 /// Readies `out` for a new run. A folder holding a run's checkpoint is refused, saying
 /// how to continue it or start over; with `overwrite`, that run's checkpoint, metrics
-/// and sample grids are removed first (so the new run's files do not mix with them).
+/// and sample grids are removed first (so the new run's files do not mix with them),
+/// unless another run writes into the folder, which refuses it.
 pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
     if out.exists() && !out.is_dir() {
         return Err(Error::Config(format!(
@@ -15,17 +18,11 @@ pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
             out.display()
         )));
     }
-    let checkpoint = out.join(CHECKPOINT_FILE);
-    if !checkpoint.exists() {
-        return Ok(());
+    if !overwrite || !out.join(CHECKPOINT_FILE).exists() {
+        return check_holds_no_run(out);
     }
-    if !overwrite {
-        return Err(Error::Config(format!(
-            "{} already holds a run ({CHECKPOINT_FILE}): continue it with --resume, or \
-             start over with --overwrite or another --out",
-            out.display()
-        )));
-    }
+    // Taken before anything goes: a run under way keeps its files.
+    let _lock = RunLock::acquire(out)?;
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::Write {
@@ -38,7 +35,7 @@ pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
         let path = entry.map_err(io(out))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let of_the_run = name == CHECKPOINT_FILE
-            || name == "metrics.jsonl"
+            || name == METRICS_FILE
             || name == "config.json"
             || (name.starts_with("samples_epoch") && name.ends_with(".png"));
         if of_the_run {
@@ -48,9 +45,23 @@ pub fn prepare_new_run(out: &Path, overwrite: bool) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a folder that holds a run's checkpoint, saying how to continue that run or
+/// start over.
+pub(crate) fn check_holds_no_run(out: &Path) -> Result<()> {
+    if !out.join(CHECKPOINT_FILE).exists() {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "{} already holds a run ({CHECKPOINT_FILE}): continue it with --resume, or \
+         start over with --overwrite or another --out",
+        out.display()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::run_lock;
 
     #[test]
     fn a_folder_with_a_run_is_refused_or_cleared_of_that_run_only() {
@@ -72,11 +83,25 @@ mod tests {
             "refusing removes nothing"
         );
 
+        let held = RunLock::acquire(dir.path()).unwrap();
+        let e = prepare_new_run(dir.path(), true).unwrap_err().to_string();
+        assert!(e.contains("another training run writes into it"), "{e}");
+        assert!(
+            dir.path().join(CHECKPOINT_FILE).exists(),
+            "a run under way keeps its files"
+        );
+        drop(held);
+
         prepare_new_run(dir.path(), true).unwrap();
-        let left: Vec<String> = std::fs::read_dir(dir.path())
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(left, ["notes.txt"], "only the run's own files go");
+        left.sort();
+        assert_eq!(
+            left,
+            ["notes.txt", run_lock::LOCK_FILE],
+            "only the run's own files go"
+        );
     }
 }

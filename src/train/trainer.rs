@@ -3,8 +3,6 @@
 //! at the end, exact resume, and a clean stop on a non-finite loss or on request.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::evaluate::{Evaluation, evaluate};
+use super::metrics::MetricsLog;
+use super::run_folder::check_holds_no_run;
+use super::run_lock::RunLock;
 use crate::checkpoint::{self, Checkpoint};
 use crate::checkpoint::{remove_stale_temp_files, replace_file};
 use crate::data::DataSplit;
@@ -24,7 +25,7 @@ use crate::model::latent::check_temperature;
 use crate::model::plan::{Memory, Plan};
 use crate::model::saved::Contents;
 use crate::model::state::ModelState;
-use crate::ops::adam::{AdamConfig, check_learning_rate};
+use crate::ops::adam::{AdamConfig, OptimState, check_learning_rate};
 
 /// What a run is asked to do. Stored in the checkpoint so that `--resume` continues
 /// with the same settings.
@@ -43,8 +44,8 @@ pub struct Settings {
     pub samples: usize,
     pub temperature: f32,
     /// The dataset's path as given (None: the bundled MNIST subset), so that a resumed
-    /// run reads the same data.
-    #[serde(default)]
+    /// run reads the same data; stored exactly, whatever its bytes.
+    #[serde(default, with = "super::data_path")]
     pub data: Option<PathBuf>,
     /// The number of training images: resuming with a dataset of another size is an
     /// error (0: unknown, what a checkpoint without this field reads as).
@@ -96,6 +97,9 @@ pub enum Finish {
 }
 
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+/// The most images in an epoch's sample grid: a 64 x 64 grid, as `realnvp sample`
+/// allows (drawing it is minutes of work on a CPU adapter already).
+pub const MAX_SAMPLES: usize = 4096;
 const META_SETTINGS: &str = "train.settings";
 const META_POSITION: &str = "train.position";
 
@@ -106,7 +110,9 @@ pub struct Trainer {
     pub settings: Settings,
     pub position: Position,
     out: PathBuf,
-    metrics: File,
+    metrics: MetricsLog,
+    /// Held while the trainer lives: no other run writes into `out` meanwhile.
+    _lock: RunLock,
     /// The step the checkpoint in `out` holds, if this run has one.
     saved_step: Option<u64>,
     /// The epoch under way in this process, if a step of it ran.
@@ -127,7 +133,8 @@ struct EpochProgress {
 }
 
 impl Trainer {
-    /// A run writing into `out` (created if missing) from `position` (zero for a new run).
+    /// A new run writing into `out` (created if missing, and refused if it holds a run or
+    /// another run writes into it) from `position` (zero for a fresh model).
     pub fn new(
         state: ModelState,
         data: DataSplit,
@@ -135,67 +142,45 @@ impl Trainer {
         position: Position,
         out: &Path,
     ) -> Result<Trainer> {
-        let config = &state.config;
-        let shape = config.chw();
-        if data.train.shape() != shape {
-            return Err(Error::Config(format!(
-                "the training images are {:?} (CxHxW) but the model expects {shape:?}",
-                data.train.shape()
-            )));
-        }
-        check_learning_rate(settings.lr)?;
-        check_temperature(settings.temperature)?;
-        if data.train.len() < config.batch {
-            return Err(Error::Config(format!(
-                "{} training images are fewer than one batch of {}",
-                data.train.len(),
-                config.batch
-            )));
-        }
-        let adam = AdamConfig {
-            lr: settings.lr,
-            ..AdamConfig::default()
-        };
-        let plan =
-            Plan::new(&state, config.batch, settings.memory, &adam).map_err(|e| match e {
-                // A buffer over the adapter's limit: say which setting makes it so.
-                Error::Shape {
-                    op: "tensor",
-                    detail,
-                } => Error::Config(format!(
-                    "{detail}: the activations of a batch do not fit the adapter; make the batch \
-                 (now {}) or features (now {}) smaller",
-                    config.batch, config.features
-                )),
-                e => e,
-            })?;
+        check_settings(&settings)?;
+        check_adam_steps(&state, position)?;
+        let plan = training_plan(&state, &data, &settings)?;
         std::fs::create_dir_all(out).map_err(|e| Error::Write {
             path: out.to_owned(),
             error: e,
         })?;
+        let lock = RunLock::acquire(out)?;
+        // Again under the lock: a run may have been saved here since the caller looked.
+        check_holds_no_run(out)?;
+        Trainer::open(state, plan, data, settings, position, out, lock)
+    }
+
+    /// The trainer of a checked model, plan and settings, in the folder `lock` holds.
+    fn open(
+        state: ModelState,
+        plan: Plan,
+        data: DataSplit,
+        settings: Settings,
+        position: Position,
+        out: &Path,
+        lock: RunLock,
+    ) -> Result<Trainer> {
+        // Under the lock: a temp file here is no other writer's save under way.
         remove_stale_temp_files(out).map_err(|e| Error::Write {
             path: out.to_owned(),
             error: e,
         })?;
-        let metrics_path = out.join("metrics.jsonl");
-        let metrics = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&metrics_path)
-            .map_err(|e| Error::Write {
-                path: metrics_path,
-                error: e,
-            })?;
+        let metrics = MetricsLog::open(out, position)?;
         Ok(Trainer {
             state,
             plan,
             data,
             settings,
             position,
-            // A resumed run's checkpoint is the one it was read from.
-            saved_step: (position != Position::default()).then_some(position.step),
+            saved_step: None,
             out: out.to_owned(),
             metrics,
+            _lock: lock,
             epoch: None,
             pixels: Vec::new(),
         })
@@ -203,13 +188,22 @@ impl Trainer {
 
     /// Resumes from `<out>/checkpoint.safetensors`: model, optimizer, RNG, settings and
     /// position as saved, except `memory` where given (see [`Settings::memory`]); `data`
-    /// loads the dataset for the checkpoint's model.
+    /// loads the dataset for the checkpoint's model. Refused while another run writes
+    /// into `out`; the metrics are cut back to the checkpoint's position.
     pub fn resume(
         gpu: Arc<crate::Gpu>,
         out: &Path,
         memory: Option<Memory>,
         data: impl FnOnce(&crate::model::ModelConfig, Option<&Path>) -> Result<DataSplit>,
     ) -> Result<Trainer> {
+        if !out.is_dir() {
+            return Err(Error::Config(format!(
+                "there is no run to resume in {}: it is not a folder",
+                out.display()
+            )));
+        }
+        // Before reading: the checkpoint is then the run's last, and stays so.
+        let lock = RunLock::acquire(out)?;
         let path = out.join(CHECKPOINT_FILE);
         let ckpt = checkpoint::load(&path)?;
         let in_file = |e: Error| Error::Checkpoint {
@@ -225,6 +219,7 @@ impl Trainer {
         }
         let state = ModelState::from_checkpoint(gpu, &ckpt).map_err(in_file)?;
         let mut settings: Settings = meta_json(&ckpt, META_SETTINGS).map_err(in_file)?;
+        let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
         let data = data(&state.config, settings.data.as_deref())?;
         let images = data.train.len();
         if settings.train_images != 0 && settings.train_images != images {
@@ -238,10 +233,8 @@ impl Trainer {
         }
         settings.train_images = images;
         settings.memory = memory.unwrap_or(settings.memory);
-        let position: Position = meta_json(&ckpt, META_POSITION).map_err(in_file)?;
         // The checksum covers the tensors, not this metadata: check it makes sense.
-        check_learning_rate(settings.lr)
-            .and_then(|()| check_temperature(settings.temperature))
+        check_settings(&settings)
             .map_err(|e| in_file(Error::Config(format!("{META_SETTINGS}: {e}"))))?;
         let per_epoch = (images / state.config.batch) as u64;
         let Position { step, epoch, batch } = position;
@@ -256,7 +249,12 @@ impl Trainer {
                  be with {per_epoch} batches per epoch"
             ))));
         }
-        Trainer::new(state, data, settings, position, out)
+        check_adam_steps(&state, position).map_err(in_file)?;
+        let plan = training_plan(&state, &data, &settings)?;
+        let mut trainer = Trainer::open(state, plan, data, settings, position, out, lock)?;
+        // Its checkpoint is the one it was read from.
+        trainer.saved_step = Some(position.step);
+        Ok(trainer)
     }
 
     pub fn batches_per_epoch(&self) -> u64 {
@@ -474,10 +472,7 @@ impl Trainer {
     /// model with non-finite values is refused, and the last good checkpoint stays.
     pub fn save(&mut self) -> Result<PathBuf> {
         let mut meta = BTreeMap::new();
-        meta.insert(
-            META_SETTINGS.into(),
-            serde_json::to_string(&self.settings).expect("settings serialize"),
-        );
+        meta.insert(META_SETTINGS.into(), settings_json(&self.settings)?);
         meta.insert(
             META_POSITION.into(),
             serde_json::to_string(&self.position).expect("position serializes"),
@@ -524,9 +519,84 @@ impl Trainer {
     }
 
     fn log(&mut self, line: serde_json::Value) -> Result<()> {
-        let path = self.out.join("metrics.jsonl");
-        writeln!(self.metrics, "{line}").map_err(|e| Error::Write { path, error: e })
+        self.metrics.append(&line)
     }
+}
+
+/// Refuses a sample grid larger than [`MAX_SAMPLES`].
+pub fn check_samples(n: usize) -> Result<()> {
+    if n <= MAX_SAMPLES {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "the samples per epoch's grid must be from 0 (none) to {MAX_SAMPLES}, not {n}"
+    )))
+}
+
+/// Settings a run can go with: a learning rate, temperature and sample count in range,
+/// and a dataset path its checkpoint can store.
+fn check_settings(settings: &Settings) -> Result<()> {
+    check_learning_rate(settings.lr)?;
+    check_temperature(settings.temperature)?;
+    check_samples(settings.samples)?;
+    settings_json(settings).map(drop)
+}
+
+fn settings_json(settings: &Settings) -> Result<String> {
+    serde_json::to_string(settings).map_err(|e| Error::Config(e.to_string()))
+}
+
+/// Adam's step count counts every step of the run (and, for a run that started from a
+/// checkpoint's optimizer state, that run's steps before), and the next step adds one
+/// to it: any other count is damage, which would end in a division by zero in the bias
+/// correction (at the count's wrap to 0) or a wrong one.
+fn check_adam_steps(state: &ModelState, position: Position) -> Result<()> {
+    let steps = OptimState::from_words(&state.gpu.read(&state.adam_state)?)?.step;
+    if u64::from(steps) >= position.step && steps < u32::MAX {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "optimizer.state holds Adam's step count {steps}, which a run at step {} cannot \
+         have (it is from {} to {}): the optimizer state is damaged",
+        position.step,
+        position.step,
+        u32::MAX - 1
+    )))
+}
+
+/// The training plan for `state` once `data` fits it, or an error naming the setting.
+fn training_plan(state: &ModelState, data: &DataSplit, settings: &Settings) -> Result<Plan> {
+    let config = &state.config;
+    let shape = config.chw();
+    if data.train.shape() != shape {
+        return Err(Error::Config(format!(
+            "the training images are {:?} (CxHxW) but the model expects {shape:?}",
+            data.train.shape()
+        )));
+    }
+    if data.train.len() < config.batch {
+        return Err(Error::Config(format!(
+            "{} training images are fewer than one batch of {}",
+            data.train.len(),
+            config.batch
+        )));
+    }
+    let adam = AdamConfig {
+        lr: settings.lr,
+        ..AdamConfig::default()
+    };
+    Plan::new(state, config.batch, settings.memory, &adam).map_err(|e| match e {
+        // A buffer over the adapter's limit: say which setting makes it so.
+        Error::Shape {
+            op: "tensor",
+            detail,
+        } => Error::Config(format!(
+            "{detail}: the activations of a batch do not fit the adapter; make the batch \
+             (now {}) or features (now {}) smaller",
+            config.batch, config.features
+        )),
+        e => e,
+    })
 }
 
 fn meta_json<T: for<'de> Deserialize<'de>>(ckpt: &Checkpoint, key: &str) -> Result<T> {

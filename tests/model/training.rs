@@ -170,6 +170,7 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
     );
     run(&mut t);
     let before = evaluate(&t, &test_set(), EvalNoise::Half);
+    drop(t);
     let resumed = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data())).unwrap();
     assert_eq!(
         resumed.position,
@@ -198,6 +199,7 @@ fn a_run_keeps_its_memory_policy_unless_resume_replaces_it() {
         },
     );
     run(&mut t);
+    drop(t);
     let resume = |memory| {
         Trainer::resume(gpu(), dir.path(), memory, |_, _| Ok(tiny_data()))
             .unwrap()
@@ -291,6 +293,7 @@ fn damaged_checkpoints_are_refused_with_the_file_named() {
         },
     );
     run(&mut t);
+    drop(t);
     let path = dir.path().join(CHECKPOINT_FILE);
     let bytes = std::fs::read(&path).unwrap();
     let resume_err = || {
