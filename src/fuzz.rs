@@ -9,6 +9,7 @@ use crate::data::{cifar, folder, idx};
 use crate::model::ModelConfig;
 use crate::model::params::Layout;
 use crate::model::saved::Contents;
+use crate::model::state::check_fits;
 
 /// This process's folder for the files the parsers read (they take paths, as the
 /// commands do); [`remove_scratch`] deletes it.
@@ -76,9 +77,13 @@ pub fn config(data: &[u8]) {
     });
 }
 
-/// What a valid config leads to before any GPU work: its layout and sizes.
+/// lavapipe's largest buffer: the adapter the sizes are checked against here.
+const MAX_BUFFER: u64 = 128 << 20;
+
+/// What a valid config leads to before any GPU work, as `ModelState::new` checks and
+/// builds it: its sizes against an adapter's, then its layout.
 fn model_config(config: &ModelConfig) {
-    if config.validate().is_ok() {
+    if config.validate().is_ok() && check_fits(config, MAX_BUFFER).is_ok() {
         let layout = Layout::new(config);
         let _ = layout.param_count();
     }

@@ -9,6 +9,7 @@
 //! - [`check`]: comparison and finite-difference helpers for tests and benchmarks.
 //! - [`checkpoint`]: named f32 tensors and metadata saved to and loaded from safetensors files.
 //! - [`data`]: MNIST, CIFAR-10 and image-folder datasets, batches, epoch order.
+//! - [`input`]: opening the files a user names: regular files only.
 //! - [`model`]: the Real NVP flow on the GPU: config, parameters, plans, and the
 //!   interactive API ([`model::Model`], `Plan::sample_images`, `encode`, `score`, ...).
 //! - [`train`]: the training loop and dataset evaluation.
@@ -25,6 +26,7 @@ pub mod data;
 pub mod error;
 pub mod fuzz;
 pub mod grid;
+pub mod input;
 pub mod model;
 pub mod ops;
 pub mod philox;

@@ -199,6 +199,39 @@ fn a_truncated_file_is_refused_naming_it() {
 }
 
 #[test]
+fn a_length_other_than_the_header_describes_is_refused_before_the_data_is_read() {
+    let bytes = saved_bytes(&sample());
+    let longer = load_error(&[&bytes[..], &[0; 10]].concat());
+    assert!(
+        longer.contains(&format!(
+            "trailing data, its header describes {} bytes and the file has {}",
+            bytes.len(),
+            bytes.len() + 10
+        )),
+        "{longer}"
+    );
+
+    // A header length of 1 TB in an 8-byte file.
+    let claim = load_error(&(1u64 << 40).to_le_bytes());
+    assert!(
+        claim.contains("header length 1099511627776 bytes is past the format's limit"),
+        "{claim}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_or_a_folder_is_refused_saying_what_it_is() {
+    for (path, kind) in [("/dev/null", "a character device"), ("/", "a folder")] {
+        let message = load_error_at(Path::new(path));
+        assert!(
+            message.contains(&format!("is {kind}, not a regular file")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn a_flipped_data_byte_fails_the_checksum() {
     let bytes = saved_bytes(&sample());
     let data_start = 8 + header_len(&bytes);

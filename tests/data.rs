@@ -226,6 +226,52 @@ mod mnist {
         assert_data_error(data::idx::read_images(&broken_gz), &broken_gz, &["gzip"]);
     }
 
+    /// `parts` gzipped one after another, as one gzip file of several members.
+    fn gzip_members(parts: &[&[u8]]) -> Vec<u8> {
+        let mut file = Vec::new();
+        for part in parts {
+            let mut member = GzEncoder::new(Vec::new(), Compression::fast());
+            member.write_all(part).unwrap();
+            file.extend(member.finish().unwrap());
+        }
+        file
+    }
+
+    #[test]
+    fn a_gzip_is_inflated_no_further_than_its_header_promises() {
+        let dir = TempDir::new().unwrap();
+        let zeros = vec![0u8; 8 << 20];
+        // 3.4 TB promised by the header of a file of a few kB.
+        let absurd = write(
+            dir.path(),
+            "absurd.gz",
+            &gzip_members(&[&idx_bytes(0x803, &[u32::MAX, 28, 28], &[]), &zeros]),
+        );
+        assert_data_error(
+            data::idx::read_images(&absurd),
+            &absurd,
+            &[
+                "header sizes 4294967295x28x28 promise 3367254359296 bytes",
+                "more than the 4294967296 an IDX file may hold",
+            ],
+        );
+        // 34 bytes promised, 8 MB more in the stream: read up to one byte past them.
+        let long = write(
+            dir.path(),
+            "long.gz",
+            &gzip_members(&[&idx_bytes(0x803, &[2, 3, 3], &[0; 18]), &zeros]),
+        );
+        assert_data_error(
+            data::idx::read_images(&long),
+            &long,
+            &[
+                "trailing data",
+                "promises 34 bytes",
+                "decompressed file has more",
+            ],
+        );
+    }
+
     #[test]
     fn label_count_must_match_image_count() {
         let dir = TempDir::new().unwrap();
@@ -312,6 +358,26 @@ mod cifar10 {
         );
         let empty = write(dir.path(), "empty.bin", &[]);
         assert_data_error(cifar::load(&[&empty]), &empty, &["size 0 bytes"]);
+    }
+
+    #[test]
+    fn a_file_longer_than_one_batch_is_refused_before_it_is_read() {
+        let dir = TempDir::new().unwrap();
+        let long = dir.path().join("data_batch_1.bin");
+        // Sparse: 1,000,000 records of zeros take no disk.
+        let size = 1_000_000 * cifar::RECORD_BYTES;
+        std::fs::File::create(&long)
+            .unwrap()
+            .set_len(size as u64)
+            .unwrap();
+        assert_data_error(
+            cifar::load(&[&long]),
+            &long,
+            &[
+                &format!("size {size} bytes is more than a CIFAR-10 batch file holds"),
+                "10000 records",
+            ],
+        );
     }
 }
 
@@ -422,6 +488,60 @@ mod folder {
             data::load(dir.path(), 1, 8, 8),
             &corrupt,
             &["cannot decode"],
+        );
+    }
+}
+
+mod limits {
+    use super::*;
+
+    #[test]
+    fn images_too_narrow_or_too_large_are_refused_before_decoding() {
+        let dir = TempDir::new().unwrap();
+        let cases = [
+            // A 2 kB file that scaled to cover 8x8 would be 8 x 8,000,000 pixels.
+            (
+                1,
+                1_000_000,
+                "1 x 1000000 pixels (width x height): its aspect ratio 1:1000000 is past 1:64",
+            ),
+            (10_000_000, 1, "its aspect ratio 10000000:1 is past 64:1"),
+            (130, 2, "its aspect ratio 65:1 is past 64:1"),
+            (
+                12_000,
+                11_000,
+                "12000 x 11000 pixels (width x height): more than 128 megapixels",
+            ),
+        ];
+        for (w, h, why) in cases {
+            let png = dir.path().join(format!("{w}x{h}.png"));
+            GrayImage::new(w, h).save(&png).unwrap();
+            let files = [png.clone()];
+            assert_data_error(data::folder::load_files(&files, 1, 8, 8), &png, &[why]);
+        }
+        // At the limit: loads.
+        let narrow = dir.path().join("narrow.png");
+        GrayImage::new(2, 128).save(&narrow).unwrap();
+        data::folder::load_files(&[narrow], 1, 8, 8).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_saying_what_it_is_and_what_a_dataset_is() {
+        let dir = TempDir::new().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert_data_error(
+            data::load(&fifo, 1, 28, 28),
+            &fifo,
+            &[
+                "is a pipe or FIFO: a dataset is an MNIST IDX file, a CIFAR-10 batch (.bin), \
+                 or a folder",
+            ],
         );
     }
 }

@@ -1,10 +1,11 @@
 //! Reading a checkpoint file, refusing anything that is not an intact realnvp checkpoint.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
-use safetensors::tensor::TensorView;
+use safetensors::tensor::{Metadata, TensorView};
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use super::format::{
@@ -13,14 +14,83 @@ use super::format::{
 };
 use super::{Checkpoint, TensorData, file_error};
 use crate::error::Result;
+use crate::input::open_regular;
+
+/// Bytes of a safetensors file's header length field.
+const LENGTH_FIELD: u64 = 8;
+/// The safetensors format's own limit on a header; the crate refuses longer ones.
+const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// Loads the checkpoint at `path`. Every failure is an `Error::Checkpoint` naming the
-/// file: missing or unreadable, not safetensors (truncated, corrupt header), another
-/// format or version, a tensor that is not F32 or whose bytes do not fit its shape, or
-/// tensor data that fails the checksum.
+/// file: missing, unreadable or not a regular file, not safetensors (truncated, corrupt
+/// header, longer than its header says), another format or version, a tensor that is
+/// not F32 or whose bytes do not fit its shape, or tensor data that fails the checksum.
 pub fn load(path: &Path) -> Result<Checkpoint> {
-    let bytes = fs::read(path).map_err(|err| file_error(path, format!("cannot read: {err}")))?;
+    let bytes = read_as_described(path).map_err(|detail| file_error(path, detail))?;
     parse(&bytes).map_err(|detail| file_error(path, detail))
+}
+
+/// The file's bytes, read no further than its header says the file goes: a safetensors
+/// file is an 8-byte header length, the JSON header, then exactly the tensor bytes the
+/// header's offsets cover. A header length past the format's limit, or a file of
+/// another length than its header describes, is refused before the tensor data is
+/// read. A header that does not parse is returned as read, for [`parse`] to describe.
+fn read_as_described(path: &Path) -> Result<Vec<u8>, String> {
+    let (mut file, len) = open_regular(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    read_more(&mut file, &mut bytes, LENGTH_FIELD)?;
+    let Some(field) = bytes.first_chunk::<8>() else {
+        return Ok(bytes);
+    };
+    let header_len = u64::from_le_bytes(*field);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(format!(
+            "not a valid safetensors file: its header length {header_len} bytes is past the \
+             format's limit of {MAX_HEADER_BYTES}"
+        ));
+    }
+    let header_end = LENGTH_FIELD + header_len;
+    if header_end > len {
+        return Err(format!(
+            "not a valid safetensors file: truncated, its header needs {header_end} bytes \
+             and the file has {len}"
+        ));
+    }
+    read_more(&mut file, &mut bytes, header_len)?;
+    let Ok(header) = serde_json::from_slice::<Metadata>(&bytes[LENGTH_FIELD as usize..]) else {
+        return Ok(bytes);
+    };
+    let Some(described) = header_end.checked_add(header.data_len() as u64) else {
+        return Err("not a valid safetensors file: its tensors end past any file's length".into());
+    };
+    let length_err = |actual: u64| {
+        let problem = if actual < described {
+            "truncated"
+        } else {
+            "trailing data"
+        };
+        format!(
+            "not a valid safetensors file: {problem}, its header describes {described} \
+             bytes and the file has {actual}"
+        )
+    };
+    if len != described {
+        return Err(length_err(len));
+    }
+    // One byte past the end: a file that grew since its length was read is caught too.
+    read_more(&mut file, &mut bytes, described - header_end + 1)?;
+    if bytes.len() as u64 != described {
+        return Err(length_err(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Appends at most `count` more bytes of `file` to `bytes`.
+fn read_more(file: &mut File, bytes: &mut Vec<u8>, count: u64) -> Result<(), String> {
+    file.take(count)
+        .read_to_end(bytes)
+        .map(drop)
+        .map_err(|err| format!("cannot read: {err}"))
 }
 
 /// The checkpoint in `bytes`, or what is wrong with them.

@@ -1,16 +1,18 @@
 //! A folder of PNG and JPEG images, each converted to the requested channel count,
 //! scaled so that it covers the requested size (for a square target: its shorter side
-//! matches), and center-cropped to it.
+//! matches), and center-cropped to it. An image's file size, pixel count and aspect
+//! ratio are checked before it is decoded, so that what it costs is bounded.
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use image::imageops::{self, FilterType};
-use image::{ImageBuffer, ImageReader, Pixel};
+use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageFormat, ImageReader, Pixel};
 
 use super::Dataset;
-use super::fs::{io_err, sorted_files};
-use crate::Result;
+use super::fs::{io_err, open_file, sorted_files};
 use crate::error::data_err;
+use crate::{Error, Result};
 
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 
@@ -57,18 +59,22 @@ pub fn load_files(
     let (Ok(h @ 1..), Ok(w @ 1..)) = (u32::try_from(height), u32::try_from(width)) else {
         return data_err(what, format!("cannot resize images to {height}x{width}"));
     };
-    let mut images = Vec::with_capacity(files.len() * channels * height * width);
+    let Some(bytes) = [channels, height, width]
+        .into_iter()
+        .try_fold(files.len(), usize::checked_mul)
+    else {
+        return data_err(
+            what,
+            format!(
+                "{} images of {channels}x{height}x{width} pixels overflow a memory size",
+                files.len()
+            ),
+        );
+    };
+    let mut images = Vec::with_capacity(bytes);
     let (mut resized, mut converted) = (0, 0);
     for file in files {
-        // Decoding by content, so a JPEG saved as .png still loads.
-        let decoded = ImageReader::open(file)
-            .and_then(ImageReader::with_guessed_format)
-            .map_err(io_err(file))?
-            .decode();
-        let decoded = match decoded {
-            Ok(image) => image,
-            Err(e) => return data_err(file, format!("cannot decode image: {e}")),
-        };
+        let decoded = decode(file)?;
         resized += usize::from((decoded.width(), decoded.height()) != (w, h));
         // Colour to gray or gray to RGB; an alpha channel is dropped either way.
         converted += usize::from(usize::from(decoded.color().channel_count()) != channels);
@@ -92,6 +98,74 @@ pub fn load_files(
             adapted_note(resized, converted, channels, [height, width])
         ),
     })
+}
+
+/// The most bytes an image file may have: far past any photo's, and a bound on what a
+/// decoder that reads its whole input (JPEG's) holds.
+const MAX_FILE_BYTES: u64 = 512 << 20;
+/// The most pixels an image may have: a 128-megapixel photo decodes into 384 MB.
+const MAX_PIXELS: u64 = 128_000_000;
+/// How many times longer than the other one side may be. Scaling an image to cover the
+/// model's shape holds up to this many times the model's pixels, so the ratio bounds
+/// what a tiny file of 1 x 1000000 pixels costs; no photo is that narrow.
+const MAX_ASPECT_RATIO: u64 = 64;
+
+/// The image in `file`, decoded by content (a JPEG saved as .png still loads) once its
+/// length and then its dimensions, read from its header, are within the limits above.
+fn decode(file: &Path) -> Result<DynamicImage> {
+    let (opened, len) = open_file(file)?;
+    if len > MAX_FILE_BYTES {
+        return data_err(
+            file,
+            format!("is {len} bytes, more than the {MAX_FILE_BYTES} an image file may have"),
+        );
+    }
+    let mut reader = ImageReader::new(BufReader::new(opened));
+    if let Ok(format) = ImageFormat::from_path(file) {
+        reader.set_format(format);
+    }
+    let cannot_decode = |e: ImageError| Error::Data {
+        path: file.to_owned(),
+        detail: format!("cannot decode image: {e}"),
+    };
+    let decoder = reader
+        .with_guessed_format()
+        .map_err(io_err(file))?
+        .into_decoder()
+        .map_err(cannot_decode)?;
+    check_dimensions(file, decoder.dimensions())?;
+    DynamicImage::from_decoder(decoder).map_err(cannot_decode)
+}
+
+/// Refuses an image of more than [`MAX_PIXELS`] pixels, or one side more than
+/// [`MAX_ASPECT_RATIO`] times the other, naming its size.
+fn check_dimensions(file: &Path, (w, h): (u32, u32)) -> Result<()> {
+    let (long, short) = (u64::from(w.max(h)), u64::from(w.min(h)));
+    let problem = if short == 0 {
+        "no pixels".to_string()
+    } else if long * short > MAX_PIXELS {
+        format!("more than {} megapixels", MAX_PIXELS / 1_000_000)
+    } else if long > MAX_ASPECT_RATIO * short {
+        let ratio = if long % short == 0 {
+            (long / short).to_string()
+        } else {
+            format!("{:.1}", long as f64 / short as f64)
+        };
+        let [ratio, limit] = [ratio, MAX_ASPECT_RATIO.to_string()].map(|r| {
+            if w >= h {
+                format!("{r}:1")
+            } else {
+                format!("1:{r}")
+            }
+        });
+        format!("its aspect ratio {ratio} is past {limit}")
+    } else {
+        return Ok(());
+    };
+    data_err(
+        file,
+        format!("is {w} x {h} pixels (width x height): {problem}"),
+    )
 }
 
 /// What loading did to fit the images, for the dataset's description (empty if nothing).

@@ -6,6 +6,7 @@ use super::fs::{file_name, io_err, sorted_files};
 use super::{Dataset, cifar, folder, idx};
 use crate::Result;
 use crate::error::data_err;
+use crate::input::describe;
 
 const MNIST_TRAIN: [&str; 2] = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"];
 const MNIST_TEST: [&str; 4] = [
@@ -35,9 +36,20 @@ impl Format {
     /// A file is one IDX image file, or a CIFAR batch if it ends in `.bin`. A directory is
     /// MNIST if it holds `*train-images-idx3-ubyte[.gz]` (with `*t10k-…` or `*test-…` as
     /// the test set), else CIFAR-10 if it holds `data_batch_*.bin` (with `test_batch.bin`),
-    /// else a folder of images.
+    /// else a folder of images. Anything else (a pipe, a device) is refused, saying what
+    /// it is.
     pub fn find(path: &Path) -> Result<Self> {
         let metadata = std::fs::metadata(path).map_err(io_err(path))?;
+        if !metadata.is_file() && !metadata.is_dir() {
+            return data_err(
+                path,
+                format!(
+                    "is {}: a dataset is an MNIST IDX file, a CIFAR-10 batch (.bin), or a \
+                     folder of those or of PNG/JPEG images",
+                    describe(metadata.file_type())
+                ),
+            );
+        }
         if metadata.is_file() {
             let file = path.to_path_buf();
             return Ok(if path.extension().is_some_and(|e| e == "bin") {

@@ -1,7 +1,9 @@
 //! File-system reads whose errors name the path at fault.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::input::{Unreadable, open_regular};
 use crate::{Error, Result};
 
 pub fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -11,8 +13,16 @@ pub fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(io_err(path))
+/// The regular file at `path`, opened, and its length; a device, pipe or folder is
+/// refused before it is opened, the error saying what it is.
+pub fn open_file(path: &Path) -> Result<(File, u64)> {
+    open_regular(path).map_err(|unreadable| match unreadable {
+        Unreadable::Io(source) => io_err(path)(source),
+        not_a_file @ Unreadable::NotAFile(_) => Error::Data {
+            path: path.to_owned(),
+            detail: not_a_file.to_string(),
+        },
+    })
 }
 
 /// The regular files directly inside `dir`, sorted by name so that every listing (and

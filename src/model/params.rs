@@ -273,9 +273,140 @@ impl Layout {
     }
 }
 
+/// The lengths of the arenas [`Layout::new`] builds, padding included, computed from
+/// the config alone: a layout of many blocks is millions of named slots, and its sizes
+/// must be known before it is built ([`super::state::check_fits`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArenaLens {
+    pub params: u64,
+    pub buffers: u64,
+    pub weights: u64,
+}
+
+impl ArenaLens {
+    /// The lengths for `config`; None when one does not fit in a u64.
+    pub fn of(config: &ModelConfig) -> Option<ArenaLens> {
+        let f = config.features as u64;
+        let block = ArenaLens::norm(f)?
+            .plus(ArenaLens::conv(f, f)?)?
+            .plus(ArenaLens::norm(f)?)?
+            .plus(ArenaLens::conv(f, f)?)?;
+        let blocks = block.times(config.blocks as u64)?;
+        let mut lens = ArenaLens::default();
+        for layer in layers(config) {
+            let added = match layer {
+                Layer::Coupling {
+                    mask,
+                    shape: [c, h, w],
+                    ..
+                } => {
+                    let [_, ct, _, _] = mask.st_shape((1, c, h, w));
+                    let ct = ct as u64;
+                    let scale = ArenaLens {
+                        params: padded(ct)?,
+                        ..ArenaLens::default()
+                    };
+                    ArenaLens::conv(f, ct)?
+                        .plus(blocks)?
+                        .plus(ArenaLens::norm(f)?)?
+                        .plus(ArenaLens::conv(ct.checked_mul(2)?, f)?)?
+                        .plus(scale)?
+                }
+                // log_gamma and beta, and running statistics, as a plain norm has.
+                Layer::FlowNorm {
+                    shape: [c, _, _], ..
+                } => ArenaLens::norm(c as u64)?,
+                Layer::Squeeze { .. } | Layer::FactorOut { .. } => ArenaLens::default(),
+            };
+            lens = lens.plus(added)?;
+        }
+        Some(lens)
+    }
+
+    /// A 3x3 conv's v, g and bias, and its effective weight ([`Layout::conv`]).
+    fn conv(out: u64, inp: u64) -> Option<ArenaLens> {
+        let weight = padded(out.checked_mul(inp)?.checked_mul(9)?)?;
+        Some(ArenaLens {
+            params: weight.checked_add(padded(out)?.checked_mul(2)?)?,
+            buffers: 0,
+            weights: weight,
+        })
+    }
+
+    /// Two parameters and two running statistics of `c` values ([`Layout::norm`]).
+    fn norm(c: u64) -> Option<ArenaLens> {
+        let two = padded(c)?.checked_mul(2)?;
+        Some(ArenaLens {
+            params: two,
+            buffers: two,
+            weights: 0,
+        })
+    }
+
+    fn plus(self, other: ArenaLens) -> Option<ArenaLens> {
+        Some(ArenaLens {
+            params: self.params.checked_add(other.params)?,
+            buffers: self.buffers.checked_add(other.buffers)?,
+            weights: self.weights.checked_add(other.weights)?,
+        })
+    }
+
+    fn times(self, k: u64) -> Option<ArenaLens> {
+        Some(ArenaLens {
+            params: self.params.checked_mul(k)?,
+            buffers: self.buffers.checked_mul(k)?,
+            weights: self.weights.checked_mul(k)?,
+        })
+    }
+}
+
+/// A slot's length in its arena: rounded up to the view alignment, as [`Arena`] pads it.
+fn padded(len: u64) -> Option<u64> {
+    len.checked_next_multiple_of(VIEW_ALIGN as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arena_lengths_from_the_config_are_those_of_the_layout() {
+        let mut configs: Vec<ModelConfig> = ["tiny", "mnist", "cifar10"]
+            .iter()
+            .map(|name| ModelConfig::preset(name).unwrap())
+            .collect();
+        configs.push(ModelConfig {
+            channels: 3,
+            height: 48,
+            width: 16,
+            scales: 4,
+            features: 5,
+            blocks: 3,
+            batch: 1,
+        });
+        configs.push(ModelConfig {
+            blocks: 0,
+            ..configs[0].clone()
+        });
+        for config in configs {
+            let layout = Layout::new(&config);
+            let built = ArenaLens {
+                params: layout.params.len as u64,
+                buffers: layout.buffers.len as u64,
+                weights: layout.weights.len as u64,
+            };
+            assert_eq!(ArenaLens::of(&config), Some(built), "{config:?}");
+        }
+    }
+
+    #[test]
+    fn arena_lengths_past_u64_are_none() {
+        let config = ModelConfig {
+            features: 1 << 40,
+            ..ModelConfig::preset("tiny").unwrap()
+        };
+        assert_eq!(ArenaLens::of(&config), None);
+    }
 
     #[test]
     fn tiny_layout_names_and_initial_values() {
