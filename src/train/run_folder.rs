@@ -85,7 +85,7 @@ mod tests {
 
         let held = RunLock::acquire(dir.path()).unwrap();
         let e = prepare_new_run(dir.path(), true).unwrap_err().to_string();
-        assert!(e.contains("another training run writes into it"), "{e}");
+        assert!(e.contains("which is writing a run into it"), "{e}");
         assert!(
             dir.path().join(CHECKPOINT_FILE).exists(),
             "a run under way keeps its files"

@@ -58,12 +58,12 @@ impl Drop for RunLock {
 /// The refusal of a second writer, naming the holder's process when it can be read.
 fn held_by_another(run: &Path, path: &Path) -> Error {
     let holder = match holder_id(path) {
-        Some(pid) if pid == std::process::id() => format!("this process ({pid})"),
+        Some(pid) if pid == std::process::id() => format!("another run in this process ({pid})"),
         Some(pid) => format!("process {pid}"),
         None => "another process".to_owned(),
     };
     Error::Config(format!(
-        "{} is in use: another training run writes into it ({holder} holds {}); wait for \
+        "{} is in use by {holder}, which is writing a run into it and holds {}: wait for \
          it to end or stop it, or train into another folder",
         run.display(),
         path.display()
@@ -101,7 +101,8 @@ mod tests {
         let e = RunLock::acquire(dir.path()).err().expect("refused");
         let e = e.to_string();
         assert!(
-            e.contains(&format!("this process ({pid})")) && e.contains(LOCK_FILE),
+            e.contains(&format!("in use by another run in this process ({pid})"))
+                && e.contains(LOCK_FILE),
             "{e}"
         );
         drop(first);

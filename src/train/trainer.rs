@@ -155,7 +155,8 @@ impl Trainer {
         Trainer::open(state, plan, data, settings, position, out, lock)
     }
 
-    /// The trainer of a checked model, plan and settings, in the folder `lock` holds.
+    /// The trainer of a checked model, plan and settings, in the folder `lock` holds; the
+    /// folder's metrics are cut back to the lines `position` covers.
     fn open(
         state: ModelState,
         plan: Plan,
@@ -165,7 +166,6 @@ impl Trainer {
         out: &Path,
         lock: RunLock,
     ) -> Result<Trainer> {
-        // Under the lock: a temp file here is no other writer's save under way.
         remove_stale_temp_files(out).map_err(|e| Error::Write {
             path: out.to_owned(),
             error: e,

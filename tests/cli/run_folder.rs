@@ -56,7 +56,10 @@ fn a_second_writer_is_refused_naming_the_process_that_writes() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = run.to_str().unwrap();
-    let named = format!("process {}", holder.0.id());
+    let named = format!(
+        "in use by process {}, which is writing a run",
+        holder.0.id()
+    );
     refused(
         &["train", "--resume", "--steps", "1000", "--out", out],
         &named,
