@@ -3,7 +3,7 @@
 //! `train --init` need, without the optimizer's state.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use clap::Args;
 
@@ -36,10 +36,7 @@ pub fn run(args: ExportArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             detail: e.to_string(),
         }
     })?;
-    let mut meta = BTreeMap::from([(
-        "exported_from".to_owned(),
-        args.checkpoint.display().to_string(),
-    )]);
+    let mut meta = BTreeMap::from([("exported_from".to_owned(), run_and_file(&args.checkpoint))]);
     if let Some(position) = source.meta.get("train.position") {
         meta.insert("trained".to_owned(), position.clone());
     }
@@ -53,4 +50,38 @@ pub fn run(args: ExportArgs, adapter: Option<&str>) -> anyhow::Result<()> {
         args.out.display()
     ));
     Ok(())
+}
+
+/// "RUN/checkpoint.safetensors": the source's folder and file name, which say where the
+/// weights came from without carrying the exporting machine's directory layout into a
+/// file meant to be shared.
+fn run_and_file(checkpoint: &Path) -> String {
+    let mut last_two: Vec<_> = checkpoint
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .rev()
+        .take(2)
+        .collect();
+    last_two.reverse();
+    last_two
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_is_named_by_its_folder_and_file_only() {
+        let named = |p: &str| run_and_file(Path::new(p));
+        assert_eq!(
+            named("/home/me/runs/a/checkpoint.safetensors"),
+            "a/checkpoint.safetensors"
+        );
+        assert_eq!(named("./a/checkpoint.safetensors"), "a/checkpoint.safetensors");
+        assert_eq!(named("checkpoint.safetensors"), "checkpoint.safetensors");
+    }
 }

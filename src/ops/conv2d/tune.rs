@@ -72,7 +72,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let db = gpu.zeros([p.cout])?;
     let base = ConvKernels::family(gpu.kernels);
     // On a CPU adapter the workgroup-memory and one-pixel-per-invocation variants run
-    // 2-5x slower than the direct ones at every shape measured (README, "Benchmarks"):
+    // 2-5x slower than the direct ones at every shape measured (docs/PERFORMANCE.md):
     // not timing them spares their compilation too. Grad input's transposed shape has
     // the same weights, so the same variants fit.
     let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
