@@ -81,7 +81,10 @@ mod tests {
             named("/home/me/runs/a/checkpoint.safetensors"),
             "a/checkpoint.safetensors"
         );
-        assert_eq!(named("./a/checkpoint.safetensors"), "a/checkpoint.safetensors");
+        assert_eq!(
+            named("./a/checkpoint.safetensors"),
+            "a/checkpoint.safetensors"
+        );
         assert_eq!(named("checkpoint.safetensors"), "checkpoint.safetensors");
     }
 }
