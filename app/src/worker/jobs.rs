@@ -1,6 +1,7 @@
 //! Running one job: opening a model, the interpolation point, a PNG export, and
 //! handing the rest to their files (`grids.rs`, `your_image.rs`, `training.rs`).
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -15,39 +16,41 @@ use crate::pictures::Purpose;
 use crate::protocol::{Export, Interpolation, ModelSource, Status};
 
 impl WorkerState {
-    /// Runs one job; for a picture, the time its request was posted.
+    /// Runs one job; for a picture, the time its request was posted. A job that fails,
+    /// panics included, puts its error where the panel waiting on it looks, and the
+    /// worker goes on with the next.
     pub(super) fn job(&mut self, job: Job, shared: &Shared) -> anyhow::Result<Option<Instant>> {
         let status = &shared.status;
         match job {
             Job::Open(source) => {
-                if let Err(e) = self.open_model(&source, status) {
+                if let Err(e) = unwinding(|| self.open_model(&source, status)) {
                     status.lock().unwrap().open_error = Some(format!("{e:#}"));
                 }
                 Ok(None)
             }
-            Job::Samples(grid, posted) => self.samples_job(grid, posted, shared),
-            Job::Point(at, posted) => self.point_job(at, posted, status),
-            Job::Manifold(at, posted) => self.manifold_job(at, posted, shared),
+            Job::Samples(grid, posted) => unwinding(|| self.samples_job(grid, posted, shared)),
+            Job::Point(at, posted) => unwinding(|| self.point_job(at, posted, status)),
+            Job::Manifold(at, posted) => unwinding(|| self.manifold_job(at, posted, shared)),
             Job::Image(path) => {
-                let report = self.your_image(&path).map_err(|e| format!("{e:#}"));
+                let report = unwinding(|| self.your_image(&path)).map_err(|e| format!("{e:#}"));
                 status.lock().unwrap().image = Some(report);
                 Ok(None)
             }
             Job::Export(what, path) => {
-                let saved = self.export(&what, &path).map(|()| path);
+                let saved = unwinding(|| self.export(&what, &path)).map(|()| path);
                 status.lock().unwrap().exported = Some(saved.map_err(|e| format!("{e:#}")));
                 Ok(None)
             }
             Job::TestScores => {
-                match self.score_test_chunk(status) {
+                match unwinding(|| self.score_test_chunk(status)) {
                     Ok(complete) => self.more_test_scores = !complete,
                     // Final: the panel stops asking and says why.
                     Err(e) => status.lock().unwrap().test_scores.failed = Some(format!("{e:#}")),
                 }
                 Ok(None)
             }
-            Job::Train(command) => self.train_command(command, status).map(|()| None),
-            Job::TrainUnit => self.train_unit(status).map(|()| None),
+            Job::Train(command) => unwinding(|| self.train_command(command, status)).map(|()| None),
+            Job::TrainUnit => unwinding(|| self.train_unit(status)).map(|()| None),
         }
     }
 
@@ -112,4 +115,17 @@ impl WorkerState {
         save_grid(path, &images, z.len(), plan.chw, grid_columns(side * side))?;
         Ok(())
     }
+}
+
+/// Runs `work`, turning a panic inside it into its error: a bug in one job (a decoder's,
+/// ours) must not end the worker thread, which would leave every panel waiting.
+pub(super) fn unwinding<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        Err(anyhow::anyhow!("internal error (a panic): {message}"))
+    })
 }

@@ -19,6 +19,7 @@ use realnvp::train::trainer::CHECKPOINT_FILE;
 use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
 
 use super::WorkerState;
+use super::jobs::unwinding;
 use crate::files;
 use crate::pictures::Purpose;
 use crate::protocol::{
@@ -233,7 +234,7 @@ impl WorkerState {
             return Ok(());
         };
         let mut epoch_ended = false;
-        let result = run.trainer.advance(&mut |event| match event {
+        let mut on_event = |event: Event<'_>| match event {
             Event::Step {
                 position,
                 bits_per_dim,
@@ -256,7 +257,9 @@ impl WorkerState {
                 v.message = Some(format!("checkpoint saved: {}", files::shown(path)))
             }),
             Event::Start { .. } => {}
-        });
+        };
+        // A panic in a step stops the run as an error does: taken again, it would recur.
+        let result = unwinding(|| Ok(run.trainer.advance(&mut on_event)?));
         if let Err(e) = result {
             // The trainer's message names the last good checkpoint.
             self.training = None;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::common::{drop_file, harness_on, step_until, train_tiny};
+use super::common::{drop_file, harness, harness_on, step_until, train_tiny};
 use egui_kittest::kittest::Queryable;
 use realnvp::data::folder;
 use realnvp::model::{EvalNoise, Model};
@@ -87,4 +87,39 @@ fn a_dropped_image_shows_its_bits_per_dim_as_realnvp_score_does() {
     );
     h.run_steps(2);
     h.get_by_label_contains("test images:");
+}
+
+#[test]
+fn an_image_too_narrow_to_resize_shows_why_and_the_worker_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(YourImage::NAME);
+    step_until(&mut h, Duration::from_secs(60), "the model", |s| {
+        s.model.is_some()
+    });
+    // Once 1.3 GB to resize, and a panic that ended the worker with every panel
+    // waiting.
+    for (width, height, why) in [
+        (1, 1_000_000, "its aspect ratio 1:1000000 is past 1:64"),
+        (10_000_000, 1, "its aspect ratio 10000000:1 is past 64:1"),
+    ] {
+        let png = dir.path().join(format!("{width}x{height}.png"));
+        image::GrayImage::new(width, height).save(&png).unwrap();
+        drop_file(&mut h, &png);
+        step_until(
+            &mut h,
+            Duration::from_secs(60),
+            why,
+            |s| matches!(&s.image, Some(Err(e)) if e.contains(why)),
+        );
+        h.run_steps(2);
+        h.get_by_label_contains(why);
+    }
+    let fine = dir.path().join("fine.png");
+    image::GrayImage::from_fn(9, 7, |x, y| image::Luma([(x * 20 + y * 9) as u8]))
+        .save(&fine)
+        .unwrap();
+    drop_file(&mut h, &fine);
+    step_until(&mut h, Duration::from_secs(120), "the report", |s| {
+        matches!(&s.image, Some(Ok(_)))
+    });
 }
