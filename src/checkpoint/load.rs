@@ -77,8 +77,10 @@ fn read_as_described(path: &Path) -> Result<Vec<u8>, String> {
     if len != described {
         return Err(length_err(len));
     }
+    let data_len = described - header_end;
+    bytes.reserve_exact(data_len as usize);
     // One byte past the end: a file that grew since its length was read is caught too.
-    read_more(&mut file, &mut bytes, described - header_end + 1)?;
+    read_more(&mut file, &mut bytes, data_len + 1)?;
     if bytes.len() as u64 != described {
         return Err(length_err(bytes.len() as u64));
     }

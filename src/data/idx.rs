@@ -81,7 +81,7 @@ pub fn labels_beside(images: &Path) -> Option<PathBuf> {
 /// The most bytes an IDX file may hold, decompressed (MNIST's training images are 47
 /// MB): what a header can make the loader inflate and hold is bounded before any value
 /// is read.
-pub const MAX_IDX_BYTES: u64 = 4 << 30;
+const MAX_IDX_BYTES: u64 = 4 << 30;
 
 /// The sizes and values of the IDX file at `path` (gzipped or not), which must hold
 /// unsigned bytes in `DIMS` dimensions. The header is read first (inflating only its
@@ -94,7 +94,7 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
         .fill_buf()
         .map_err(io_err(path))?
         .starts_with(&GZIP_MAGIC);
-    let file_is = Described { path, gzipped };
+    let source = Source { path, gzipped };
     let mut stream: Box<dyn Read> = if gzipped {
         Box::new(MultiGzDecoder::new(file))
     } else {
@@ -103,12 +103,12 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
 
     let header_len = 4 + 4 * DIMS;
     let mut header = Vec::with_capacity(header_len);
-    file_is.read(&mut stream, header_len as u64, &mut header)?;
+    source.read(&mut stream, header_len as u64, &mut header)?;
     // The magic's low byte is the dimension count, so matching it checks that count.
     let magic = UNSIGNED_BYTES_MAGIC | DIMS as u32;
     let found = match header.first_chunk::<4>() {
         Some(word) => u32::from_be_bytes(*word),
-        None => return file_is.cut_short("an IDX magic number", 4, header.len()),
+        None => return source.cut_short("an IDX magic number", 4, header.len()),
     };
     if found != magic {
         return data_err(
@@ -117,7 +117,7 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
         );
     }
     if header.len() < header_len {
-        return file_is.cut_short("the header", header_len, header.len());
+        return source.cut_short("the header", header_len, header.len());
     }
     let mut sizes = [0usize; DIMS];
     for (size, word) in sizes.iter_mut().zip(header[4..].chunks_exact(4)) {
@@ -147,7 +147,7 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
             format!(
                 "{problem}: header promises {total} bytes ({sizes_text} values after a \
                  {header_len}-byte header), {} has {actual}",
-                file_is.what()
+                source.what()
             ),
         )
     };
@@ -156,7 +156,11 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
     }
     let values_len = total - header_len as u64;
     let mut values = Vec::new();
-    file_is.read(&mut stream, values_len + 1, &mut values)?;
+    if !gzipped {
+        // The file's length is the header's promise, checked above.
+        values.reserve_exact(values_len as usize);
+    }
+    source.read(&mut stream, values_len + 1, &mut values)?;
     match (values.len() as u64).cmp(&values_len) {
         Ordering::Equal => Ok((sizes, values)),
         Ordering::Less => promise(&(header_len + values.len()).to_string(), false),
@@ -164,13 +168,13 @@ fn read<const DIMS: usize>(path: &Path, kind: &str) -> Result<([usize; DIMS], Ve
     }
 }
 
-/// The file being read, for messages: the gzipped or the plain bytes.
-struct Described<'a> {
+/// The file being read: its path and whether its bytes are inflated, for messages.
+struct Source<'a> {
     path: &'a Path,
     gzipped: bool,
 }
 
-impl Described<'_> {
+impl Source<'_> {
     fn what(&self) -> &'static str {
         if self.gzipped {
             "the decompressed file"
