@@ -11,11 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::trainer::Position;
+use super::position::Position;
+use super::run_folder::METRICS_FILE;
 use crate::checkpoint::replace_file;
 use crate::error::{Error, Result};
-
-pub const METRICS_FILE: &str = "metrics.jsonl";
 
 /// The run's metrics file, open for appending whole lines.
 pub struct MetricsLog {

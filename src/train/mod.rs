@@ -3,11 +3,13 @@
 mod data_path;
 pub mod evaluate;
 mod metrics;
+mod position;
 pub mod run_folder;
 mod run_lock;
 pub mod trainer;
 
 pub use crate::model::{EVAL_SEED, EvalNoise, eval_noise};
 pub use evaluate::{Evaluation, evaluate};
-pub use run_folder::prepare_new_run;
-pub use trainer::{Event, Finish, MAX_SAMPLES, Position, Settings, Trainer, check_samples};
+pub use position::Position;
+pub use run_folder::{CHECKPOINT_FILE, prepare_new_run};
+pub use trainer::{Event, Finish, MAX_SAMPLES, Settings, Trainer, check_samples};

@@ -2,10 +2,13 @@
 
 use std::path::Path;
 
-use super::metrics::METRICS_FILE;
 use super::run_lock::RunLock;
-use super::trainer::CHECKPOINT_FILE;
 use crate::error::{Error, Result};
+
+/// The run's checkpoint, its optimizer state included.
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+/// A JSON line per step and per epoch's end.
+pub const METRICS_FILE: &str = "metrics.jsonl";
 
 /// Readies `out` for a new run. A folder holding a run's checkpoint is refused, saying
 /// how to continue it or start over; with `overwrite`, that run's checkpoint, metrics

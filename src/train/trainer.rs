@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::evaluate::{Evaluation, evaluate};
 use super::metrics::MetricsLog;
-use super::run_folder::check_holds_no_run;
+use super::position::Position;
+use super::run_folder::{CHECKPOINT_FILE, check_holds_no_run};
 use super::run_lock::RunLock;
 use crate::checkpoint::{self, Checkpoint};
 use crate::checkpoint::{remove_stale_temp_files, replace_file};
@@ -57,14 +58,6 @@ pub struct Settings {
     pub memory: Memory,
 }
 
-/// Where a run stands: `batch` batches of epoch `epoch` done, `step` steps in all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    pub step: u64,
-    pub epoch: u64,
-    pub batch: u64,
-}
-
 /// What the loop reports as it goes.
 pub enum Event<'a> {
     Start {
@@ -96,7 +89,6 @@ pub enum Finish {
     Interrupted,
 }
 
-pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 /// The most images in an epoch's sample grid: a 64 x 64 grid, as `realnvp sample`
 /// allows (drawing it is minutes of work on a CPU adapter already).
 pub const MAX_SAMPLES: usize = 4096;

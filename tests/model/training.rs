@@ -10,7 +10,7 @@ use realnvp::model::ModelConfig;
 use realnvp::model::plan::{Memory, Plan};
 use realnvp::model::state::ModelState;
 use realnvp::ops::adam::AdamConfig;
-use realnvp::train::trainer::CHECKPOINT_FILE;
+use realnvp::train::CHECKPOINT_FILE;
 use realnvp::train::{EvalNoise, Evaluation, Event, Finish, Position, Settings, Trainer};
 
 use crate::common::gpu;

@@ -15,7 +15,7 @@ use realnvp::model::latent::at_temperature;
 use realnvp::model::plan::Memory;
 use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
-use realnvp::train::trainer::CHECKPOINT_FILE;
+use realnvp::train::CHECKPOINT_FILE;
 use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
 
 use super::WorkerState;
