@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::config::ModelConfig;
 use super::state::ModelState;
 use crate::error::Result;
-use crate::ops::batch_norm::{self, Affine, NormGrads, Statistics, Stats};
+use crate::ops::batch_norm::{self, Affine, After, NormGrads, Statistics, Stats};
 use crate::ops::conv2d::{self, ConvGrads};
 use crate::ops::{GradMode, Op, activation, split};
 use crate::runtime::{Gpu, Tensor};
@@ -365,7 +365,7 @@ fn norm_relu_forward(
             var: &n.running_var,
         },
     };
-    batch_norm::forward_relu(gpu, x, affine, statistics, stats, r)
+    batch_norm::forward(gpu, x, affine, statistics, stats, r, After::Relu)
 }
 
 /// The gradient of [`norm_relu_forward`] wrt its input x given dr; `(x, r)` are that

@@ -1,6 +1,6 @@
 //! Per-channel scale * tanh (the coupling's bounded log-scale) and the residual add
 //! (shaders/activation.wgsl). The s,t networks' ReLU is fused into their batch norms
-//! (`batch_norm::forward_relu`).
+//! (`batch_norm::forward` with `After::Relu`).
 
 use bytemuck::{Pod, Zeroable};
 

@@ -8,7 +8,7 @@
 //! forward can be recorded twice (the trainer recomputes layers) without updating twice.
 //! Evaluation normalizes with the running averages and writes nothing but its outputs.
 //!
-//! [`forward_relu`], and [`backward`] given the ReLU's output, are the plain batch norm
+//! [`forward`] with [`After::Relu`], and [`backward`] given the ReLU's output, are the plain batch norm
 //! with the ReLU that follows it fused in (the s,t networks' "batch norm then ReLU"),
 //! one pass over memory fewer each way.
 
@@ -230,29 +230,34 @@ struct Channels<'a> {
     shift: (&'static str, &'a Tensor),
 }
 
-/// y = (x - mean) / sqrt(var + eps) * weight + bias.
+/// What the plain batch norm writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// y = (x - mean) / sqrt(var + eps) * weight + bias.
+    Nothing,
+    /// r = max(0, y): the ReLU that follows it in the s,t networks, in the same pass
+    /// over memory (y is never stored).
+    Relu,
+}
+
+/// y = (x - mean) / sqrt(var + eps) * weight + bias, or relu(y) (see [`After`]).
 pub fn forward(
     gpu: &Gpu,
     x: &Tensor,
     affine: Affine<'_>,
     statistics: Statistics,
     stats: Stats<'_>,
-    y: &Tensor,
+    out: &Tensor,
+    after: After,
 ) -> Result<Op> {
-    plain(gpu, x, affine, (statistics, stats), y, false)
-}
-
-/// r = max(0, (x - mean) / sqrt(var + eps) * weight + bias): [`forward`] and a ReLU in
-/// one pass over memory (the normalized values are never stored).
-pub fn forward_relu(
-    gpu: &Gpu,
-    x: &Tensor,
-    affine: Affine<'_>,
-    statistics: Statistics,
-    stats: Stats<'_>,
-    r: &Tensor,
-) -> Result<Op> {
-    plain(gpu, x, affine, (statistics, stats), r, true)
+    plain(
+        gpu,
+        x,
+        affine,
+        (statistics, stats),
+        out,
+        after == After::Relu,
+    )
 }
 
 fn plain(
@@ -510,7 +515,7 @@ pub fn update_running(gpu: &Gpu, batch: Stats<'_>, running: Stats<'_>) -> Result
 }
 
 /// Gradients of [`forward`] given dy, or, when `relu_output` is given, of
-/// [`forward_relu`] given dr, the gradient wrt its output r (which it reads for the
+/// [`forward`] with [`After::Relu`] given dr, the gradient wrt its output r (which it reads for the
 /// ReLU's mask: r > 0 exactly where the normalized value was; one pass over memory
 /// fewer than a ReLU backward followed by the batch norm's). `x` is the forward's input
 /// and `statistics`, `stats` its statistics.

@@ -1,6 +1,6 @@
 use realnvp::check::{assert_close, assert_gradient, dot, narrow};
 use realnvp::cpu::batch_norm::{self as cpu, Stats};
-use realnvp::ops::batch_norm::{self, Affine, FlowAffine, NormGrads, Statistics};
+use realnvp::ops::batch_norm::{self, Affine, After, FlowAffine, NormGrads, Statistics};
 use realnvp::ops::{GradMode, Op};
 use realnvp::runtime::VIEW_ALIGN;
 use realnvp::{Gpu, Tensor};
@@ -96,7 +96,7 @@ fn gpu_forward(
             weight: scale,
             bias: shift,
         };
-        batch_norm::forward(gpu, x, affine, statistics, stats, y).unwrap()
+        batch_norm::forward(gpu, x, affine, statistics, stats, y, After::Nothing).unwrap()
     }
 }
 
@@ -390,7 +390,8 @@ fn batch_norm_relu_matches_batch_norm_then_relu_on_cpu() {
                 weight: &params.0,
                 bias: &params.1,
             };
-            let fwd = batch_norm::forward_relu(&gpu, &xt, affine, statistics, stats, &rt).unwrap();
+            let fwd = batch_norm::forward(&gpu, &xt, affine, statistics, stats, &rt, After::Relu)
+                .unwrap();
             let grads = NormGrads {
                 dx: (&dx, dx_mode),
                 dscale: &dw,
@@ -475,8 +476,16 @@ fn batch_norm_relu_past_65535_images_matches_cpu() {
             bias: &params.1,
         };
         let stats = gpu_stats(&saved_t);
-        let fwd =
-            batch_norm::forward_relu(&gpu, &xt, affine, Statistics::Batch, stats, &rt).unwrap();
+        let fwd = batch_norm::forward(
+            &gpu,
+            &xt,
+            affine,
+            Statistics::Batch,
+            stats,
+            &rt,
+            After::Relu,
+        )
+        .unwrap();
         let grads = NormGrads {
             dx: (&dx, GradMode::Write),
             dscale: &dw,
@@ -660,6 +669,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         Statistics::Running,
         stats,
         &y,
+        After::Nothing,
     ));
     assert!(
         e.contains("batch_norm") && e.contains("weight") && e.contains("[4]"),
@@ -673,6 +683,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         Statistics::Running,
         stats,
         &y,
+        After::Nothing,
     ));
     assert!(e.contains("batch_norm") && e.contains("[2, 48]"), "{e}");
     let e = err(batch_norm::forward(
@@ -682,6 +693,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         Statistics::Batch,
         stats,
         &x,
+        After::Nothing,
     ));
     assert!(
         e.contains("batch_norm") && e.contains("shares its buffer"),
@@ -698,6 +710,7 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         Statistics::Running,
         stats,
         &big_y,
+        After::Nothing,
     ));
     assert!(
         e.contains("batch_norm") && e.contains("planes of 4198401 values"),
@@ -769,13 +782,14 @@ fn batch_norm_wrong_shapes_are_errors_naming_the_op() {
         e.contains("flow_batch_norm_backward") && e.contains("[2, 3, 4, 5]"),
         "{e}"
     );
-    let e = err(batch_norm::forward_relu(
+    let e = err(batch_norm::forward(
         &gpu,
         &x,
         affine,
         Statistics::Running,
         stats,
         &y_bad,
+        After::Relu,
     ));
     assert!(
         e.contains("batch_norm_relu") && e.contains("r has shape [2, 3, 4, 5]"),
