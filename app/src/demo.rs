@@ -2,6 +2,7 @@
 //! demos, for the figures in docs/PERFORMANCE.md and for the window test, which waits
 //! for these lines.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::panels::Panels;
@@ -41,7 +42,9 @@ impl Demo {
                 let grid = &mut panels.samples.grid;
                 let shown = status.samples.as_ref().is_some_and(|(g, _)| g == grid);
                 (shown && !status.busy && due).then(|| {
-                    println!(
+                    // A closed stdout does not stop the demo.
+                    let _ = writeln!(
+                        std::io::stdout(),
                         "demo: {model}: grid shown at temperature {:.1} (request to texture \
                          {:.2} s, mean frame interval while decoding {frame_ms:.0} ms)",
                         grid.temperature,
@@ -55,7 +58,8 @@ impl Demo {
                 let at = &mut panels.interpolation.at;
                 let shown = status.point.as_ref().is_some_and(|(p, _)| p == at);
                 (shown && due).then(|| {
-                    println!(
+                    let _ = writeln!(
+                        std::io::stdout(),
                         "demo: {model}: point shown at φ {:.1} (request to texture {:.3} s, \
                          mean frame interval while decoding {frame_ms:.0} ms)",
                         at.phi,

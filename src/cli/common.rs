@@ -53,7 +53,7 @@ impl Images {
     /// How output names image i: its file, or its index in the dataset.
     pub fn label(&self, i: usize) -> serde_json::Value {
         match &self.files {
-            Some(files) => serde_json::json!({ "file": files[i] }),
+            Some(files) => serde_json::json!({ "file": files[i].to_string_lossy() }),
             None => serde_json::json!({ "index": i }),
         }
     }

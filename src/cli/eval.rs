@@ -52,7 +52,7 @@ pub fn run(args: EvalArgs, adapter: Option<&str>) -> anyhow::Result<()> {
             "{}",
             json!({
                 "split": name, "images": e.images, "bits_per_dim": e.bits_per_dim, "nll_nats": e.nll,
-                "noise": args.noise.name(), "checkpoint": args.checkpoint,
+                "noise": args.noise.name(), "checkpoint": args.checkpoint.to_string_lossy(),
                 "adapter": model.gpu().adapter_name(),
             })
         ))?;

@@ -184,7 +184,7 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     let mut total = 0;
     let finish = trainer.run(&stop, &mut |event| match event {
         Event::Start { batches_per_epoch, position } => {
-            let planned = epochs * batches_per_epoch;
+            let planned = epochs.saturating_mul(batches_per_epoch);
             total = max_steps.unwrap_or(u64::MAX).min(planned);
             if let Some(steps) = max_steps.filter(|&s| s > planned) {
                 out::note(format_args!(

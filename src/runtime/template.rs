@@ -37,8 +37,16 @@ pub(crate) fn expand(source: &str) -> String {
             continue;
         };
         let (name, params) = call(header);
-        let body = lines.by_ref().take_while(|l| l.trim() != END).collect();
-        templates.insert(name, Template { params, body });
+        let mut body = Vec::new();
+        loop {
+            match lines.next() {
+                Some(l) if l.trim() == END => break,
+                Some(l) => body.push(l),
+                None => panic!("WGSL #template {name}: no {END:?} before the end of the file"),
+            }
+        }
+        let earlier = templates.insert(name, Template { params, body });
+        assert!(earlier.is_none(), "WGSL #template {name} is defined twice");
     }
     let mut out = String::with_capacity(source.len());
     for line in rest {
@@ -122,5 +130,17 @@ fn double_b() -> u32 { return b() * 2u; }
     #[should_panic(expected = "unknown template")]
     fn an_instance_of_an_unknown_template_is_refused() {
         expand("// #instance missing(a)\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "no \"// #end\"")]
+    fn a_template_without_its_end_is_refused() {
+        expand("// #template t($x)\nfn $x() {}\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "defined twice")]
+    fn a_template_defined_twice_is_refused() {
+        expand("// #template t($x)\n// #end\n// #template t($y)\n// #end\n");
     }
 }

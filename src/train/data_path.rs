@@ -1,6 +1,6 @@
 //! The dataset's path in a checkpoint's `train.settings` (JSON), kept exactly (serde's
 //! `with` for [`super::Settings::data`]). A path that is valid Unicode is a string, as
-//! before and as any JSON reader expects; on Unix any other path is stored as its bytes,
+//! any JSON reader expects; on Unix any other path is stored as its bytes,
 //! `{"unix_bytes": [...]}`. Elsewhere such a path cannot be stored, and a run refuses it
 //! before its first step.
 

@@ -49,8 +49,11 @@ impl WorkerState {
                 }
                 Ok(None)
             }
-            Job::Train(command) => unwinding(|| self.train_command(command, status)).map(|()| None),
-            Job::TrainUnit => unwinding(|| self.train_unit(status)).map(|()| None),
+            // Shown where the Training panel looks.
+            Job::Train(command) => {
+                training_error(status, unwinding(|| self.train_command(command, status)))
+            }
+            Job::TrainUnit => training_error(status, unwinding(|| self.train_unit(status))),
         }
     }
 
@@ -119,6 +122,18 @@ impl WorkerState {
 
 /// Runs `work`, turning a panic inside it into its error: a bug in one job (a decoder's,
 /// ours) must not end the worker thread, which would leave every panel waiting.
+/// A training job's failure goes to the status' `training_error`, which the Training
+/// panel shows; the job itself then counts as done.
+fn training_error(
+    status: &Mutex<Status>,
+    done: anyhow::Result<()>,
+) -> anyhow::Result<Option<Instant>> {
+    if let Err(e) = done {
+        status.lock().unwrap().training_error = Some(format!("{e:#}"));
+    }
+    Ok(None)
+}
+
 pub(super) fn unwinding<T>(work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
     std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         let message = payload

@@ -35,7 +35,10 @@ fn new_view(trainer: &Trainer) -> TrainingView {
         out: trainer.out().to_owned(),
         position: trainer.position,
         batches_per_epoch: per_epoch,
-        total_steps: s.max_steps.unwrap_or(u64::MAX).min(s.epochs * per_epoch),
+        total_steps: s
+            .max_steps
+            .unwrap_or(u64::MAX)
+            .min(s.epochs.saturating_mul(per_epoch)),
         lr: s.lr,
         train_curve: Vec::new(),
         test_curve: Vec::new(),
@@ -170,12 +173,14 @@ impl WorkerState {
             // Memory independent of depth: the device also draws the window.
             memory: Memory::Recompute,
         };
+        self.end_run_in(&setup.out);
         let trainer = Trainer::new(state, data, settings, Position::default(), &setup.out)?;
         self.begin(trainer, status);
         Ok(())
     }
 
     fn resume_run(&mut self, dir: &Path, status: &Mutex<Status>) -> anyhow::Result<()> {
+        self.end_run_in(dir);
         // Memory independent of depth here too, whatever the run used before.
         let trainer = Trainer::resume(
             self.gpu.clone(),
@@ -185,6 +190,18 @@ impl WorkerState {
         )?;
         self.begin(trainer, status);
         Ok(())
+    }
+
+    /// Saves and ends the run under way if it writes into `dir`: it holds that folder's
+    /// lock, and a run started or resumed there takes it over.
+    fn end_run_in(&mut self, dir: &Path) {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        if let Some(mut run) = self.training.take_if(|run| same(run.trainer.out(), dir)) {
+            let _ = run.save();
+        }
     }
 
     /// Makes `trainer` the run (replacing one under way, which is saved first). The

@@ -191,3 +191,35 @@ fn the_open_checkpoint_trains_on_with_its_optimizer_state() {
         assert_eq!(adam_steps(&copy), want, "{}", file.display());
     }
 }
+
+#[test]
+fn the_folder_of_the_run_under_way_resumes_from_its_saved_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut h = harness(Training::NAME);
+    step_until(&mut h, Duration::from_secs(60), "the model", |s| {
+        s.model.is_some()
+    });
+    let setup = TrainSetup {
+        from: StartFrom::Preset("tiny".into()),
+        out: out.clone(),
+        epochs: 1000,
+        ..h.state().panels.training.setup.clone()
+    };
+    // The run under way holds the folder's lock: resuming it there saves and ends it
+    // first, then goes on from its step.
+    h.state().worker.train_in_order([
+        TrainCommand::Start(setup),
+        TrainCommand::Pause,
+        TrainCommand::Step,
+        TrainCommand::Resume(out.clone()),
+    ]);
+    step_until(&mut h, Duration::from_secs(60), "the resumed run", |s| {
+        s.training_error.is_some()
+            || s.training.as_ref().is_some_and(|v| {
+                v.position.step >= 1 && v.train_curve.first().is_none_or(|p| p[0] >= 2.0)
+            })
+    });
+    let status = h.state().worker.status();
+    assert_eq!(status.training_error, None);
+}
