@@ -37,7 +37,8 @@ const MAX_CHANNELS: usize = 64;
 const MAX_SIDE: usize = 4096;
 const MAX_FEATURES: usize = 1 << 20;
 const MAX_BLOCKS: usize = 256;
-const MAX_BATCH: usize = 1 << 16;
+/// The most images in one batch, a training config's or a plan's.
+pub const MAX_BATCH: usize = 1 << 16;
 /// A config file is a few lines of JSON; this bounds what reading one can cost.
 const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
 

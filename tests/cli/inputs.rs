@@ -228,6 +228,21 @@ fn model_sizes_past_their_caps_or_the_adapter_are_refused_before_allocation() {
         &["train", "--config", config.to_str().unwrap(), "--out", out],
         "one image's largest activation in this model holds 2147483648 values (8.6 GB)",
     );
+    // A plan's batch is capped too: its sizes would otherwise wrap.
+    let bundled = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/models/mnist.safetensors"
+    );
+    refused_within_bounds(
+        &[
+            "eval",
+            "--checkpoint",
+            bundled,
+            "--batch",
+            "4611686018427387905",
+        ],
+        "a plan's batch is from 1 to 65536",
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -9,6 +9,7 @@ use super::stat_rows::StatRows;
 use super::{Memory, Plan, TrainingOps};
 use crate::error::{Error, Result};
 use crate::model::architecture::{Chw, Layer, latent_shapes, layers};
+use crate::model::config::MAX_BATCH;
 use crate::model::latent::LatentLayout;
 use crate::model::layer::{GpuLayer, LayerIo};
 use crate::model::net::{NetScratch, NetShape, Workspace};
@@ -127,8 +128,10 @@ impl Plan {
         batch: usize,
         training: Option<(Memory, &AdamConfig)>,
     ) -> Result<Plan> {
-        if batch == 0 {
-            return Err(Error::Config("a plan's batch must be at least 1".into()));
+        if !(1..=MAX_BATCH).contains(&batch) {
+            return Err(Error::Config(format!(
+                "a batch of {batch} images: a plan's batch is from 1 to {MAX_BATCH}"
+            )));
         }
         let memory = training.map_or(Memory::Recompute, |(m, _)| m);
         let gpu = state.gpu.clone();
