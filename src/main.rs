@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    realnvp::cli::main()
+    realnvp::cli::main(std::env::args_os().collect())
 }

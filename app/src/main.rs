@@ -36,13 +36,23 @@ struct Args {
     demo: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if realnvp::cli::wants_training(&argv) {
-        // Headless: exactly `realnvp --train ...`, no window, no display needed.
-        return realnvp::cli::run_from(argv);
+        // Headless: exactly `realnvp --train ...` (its output and exit status too), no
+        // window, no display needed.
+        return realnvp::cli::main(argv);
     }
-    let args = Args::parse();
+    match window(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn window(args: Args) -> anyhow::Result<()> {
     let source = ModelSource::File(args.checkpoint.unwrap_or_else(files::bundled_model));
     let setup = match device::open(args.adapter.as_deref()) {
         Ok(setup) => setup,

@@ -52,15 +52,15 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
-/// Runs the command line of this process and returns its exit status: a closed stdout
-/// ends it quietly with success, any other error is reported with status 1.
-pub fn main() -> std::process::ExitCode {
-    out::exit(run_from(std::env::args_os().collect()))
+/// Runs the command line `args` (program name first) and returns its exit status: a
+/// closed stdout ends it quietly with success, any other error is reported with status
+/// 1. The `realnvp` binary and the desktop app's headless `--train` both end here.
+pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
+    out::exit(run_from(args))
 }
 
-/// Runs the command line given as `args` (program name first): what the desktop app's
-/// `--train` calls, so headless training is the same code as `realnvp train`.
-pub fn run_from(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
+/// Runs the command line given as `args` (program name first).
+fn run_from(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
     let cli = Cli::parse_from(train_flag_as_command(args));
     let adapter = cli.adapter.as_deref();
     match cli.command {
@@ -87,7 +87,7 @@ fn train_flag_as_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsS
 }
 
 /// Whether `args` (program name first) ask for headless training with `--train` in the
-/// command's position: the desktop app hands such a command line to [`run_from`].
+/// command's position: the desktop app hands such a command line to [`main`].
 pub fn wants_training(args: &[std::ffi::OsString]) -> bool {
     train_flag_position(args).is_some()
 }

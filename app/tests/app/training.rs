@@ -164,7 +164,7 @@ fn the_open_checkpoint_trains_on_with_its_optimizer_state() {
         "--out".into(),
         weights.clone().into(),
     ];
-    realnvp::cli::run_from(export).unwrap();
+    assert_eq!(realnvp::cli::main(export), std::process::ExitCode::SUCCESS);
 
     // A checkpoint goes on from step 3; a weights-only file starts a fresh Adam.
     for (file, want) in [(&checkpoint, 4), (&weights, 1)] {
