@@ -46,6 +46,8 @@ pub fn describe(file_type: FileType) -> &'static str {
     }
     if file_type.is_dir() {
         "a folder"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
     } else if file_type.is_file() {
         "a regular file"
     } else {

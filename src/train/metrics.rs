@@ -15,6 +15,7 @@ use super::position::Position;
 use super::run_folder::METRICS_FILE;
 use crate::checkpoint::replace_file;
 use crate::error::{Error, Result};
+use crate::input::describe;
 
 /// The run's metrics file, open for appending whole lines.
 pub struct MetricsLog {
@@ -33,6 +34,17 @@ impl MetricsLog {
             path: path.clone(),
             error,
         };
+        // The log is rewritten in place of itself: a link, a pipe or a device there is
+        // refused rather than replaced by a file or waited on.
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.file_type().is_file()
+        {
+            return Err(Error::Config(format!(
+                "{} is {}: a run's metrics log is a regular file",
+                path.display(),
+                describe(meta.file_type())
+            )));
+        }
         match std::fs::read(&path) {
             Ok(text) => {
                 let covered = lines_covered(&text, position);
@@ -149,5 +161,34 @@ mod tests {
             [&all[..4], &["{\"step\":4}"]].concat()
         );
         assert!(text.ends_with('\n'));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_that_is_a_link_or_a_pipe_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.jsonl");
+        std::fs::write(&target, STEPS_AND_AN_EPOCH).unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(METRICS_FILE)).unwrap();
+        let e = MetricsLog::open(dir.path(), at(1, 0, 1))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("is a symbolic link"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            STEPS_AND_AN_EPOCH
+        );
+        let fifo = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo.path().join(METRICS_FILE))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = MetricsLog::open(fifo.path(), at(1, 0, 1))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("is a pipe or FIFO"), "{e}");
     }
 }
