@@ -100,11 +100,14 @@ impl Panel for Interpolate {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         exported_ui(ui, &status.exported);
-        let point_pending = status.point.as_ref().is_none_or(|(at, _)| *at != self.at);
-        let grid_pending = status
-            .manifold
-            .as_ref()
-            .is_none_or(|(m, _)| m.corners != self.at.corners || m.side != self.at.side);
+        // A failed request is not waited for: its error shows instead.
+        let failed = status.interpolation_failed.as_ref() == Some(&self.at);
+        let point_pending = !failed && status.point.as_ref().is_none_or(|(at, _)| *at != self.at);
+        let grid_pending = !failed
+            && status
+                .manifold
+                .as_ref()
+                .is_none_or(|(m, _)| m.corners != self.at.corners || m.side != self.at.side);
         ui.horizontal(|ui| {
             if point_pending || grid_pending {
                 ui.spinner();

@@ -62,11 +62,13 @@ impl Panel for Samples {
         }
         let status = worker.status();
         // Pending means this panel's grid is not shown yet (the worker may be busy with
-        // another panel's request or a training step).
+        // another panel's request or a training step) and has not failed (the error
+        // shows instead).
         let pending = status
             .samples
             .as_ref()
-            .is_none_or(|(shown, _)| *shown != self.grid);
+            .is_none_or(|(shown, _)| *shown != self.grid)
+            && status.samples_failed != Some(self.grid);
         ui.horizontal(|ui| {
             if pending {
                 ui.spinner();

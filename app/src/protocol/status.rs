@@ -39,6 +39,10 @@ pub struct Status {
     pub point_latency: Option<Duration>,
     /// The manifold grid shown, and its texture.
     pub manifold: Option<(Interpolation, Picture)>,
+    /// The last sample grid whose drawing failed (its panel stops waiting for it).
+    pub samples_failed: Option<SampleGrid>,
+    /// The last interpolation whose point or grid failed.
+    pub interpolation_failed: Option<Interpolation>,
     /// The Your image panel's image (or why it could not be read).
     pub image: Option<Result<ImageReport, String>>,
     /// The test set's bits/dim, for the Your image panel's histogram.

@@ -28,9 +28,22 @@ impl WorkerState {
                 }
                 Ok(None)
             }
-            Job::Samples(grid, posted) => unwinding(|| self.samples_job(grid, posted, shared)),
-            Job::Point(at, posted) => unwinding(|| self.point_job(at, posted, status)),
-            Job::Manifold(at, posted) => unwinding(|| self.manifold_job(at, posted, shared)),
+            Job::Samples(grid, posted) => unwinding(|| self.samples_job(grid, posted, shared))
+                .inspect_err(|_| {
+                    let mut status = status.lock().unwrap();
+                    status.samples_drawing = None;
+                    status.samples_failed = Some(grid);
+                }),
+            Job::Point(at, posted) => {
+                let failed = at.clone();
+                unwinding(|| self.point_job(at, posted, status))
+                    .inspect_err(|_| status.lock().unwrap().interpolation_failed = Some(failed))
+            }
+            Job::Manifold(at, posted) => {
+                let failed = at.clone();
+                unwinding(|| self.manifold_job(at, posted, shared))
+                    .inspect_err(|_| status.lock().unwrap().interpolation_failed = Some(failed))
+            }
             Job::Image(path) => {
                 let report = unwinding(|| self.your_image(&path)).map_err(|e| format!("{e:#}"));
                 status.lock().unwrap().image = Some(report);

@@ -95,3 +95,26 @@ fn moving_phi_does_not_wait_for_the_manifold_being_drawn() {
         "the point waited for the whole manifold"
     );
 }
+
+#[test]
+fn a_corner_that_cannot_be_read_shows_why_and_nothing_waits_for_it() {
+    let mut h = harness(Interpolate::NAME);
+    let missing = std::path::PathBuf::from("no-such-corner.png");
+    h.state_mut().panels.interpolation.at.corners[0] = realnvp_app::protocol::Corner::File(missing);
+    step_until(&mut h, Duration::from_secs(60), "the error", |s| {
+        s.error
+            .as_ref()
+            .is_some_and(|e| e.contains("no-such-corner.png"))
+            && s.interpolation_failed.is_some()
+    });
+    h.run_steps(3);
+    // The corner's file button and the error that names the file.
+    assert_eq!(
+        h.query_all_by_label_contains("no-such-corner.png").count(),
+        2
+    );
+    assert!(
+        h.query_by_label_contains("decoding the").is_none(),
+        "a failed request is not shown as still decoding"
+    );
+}
