@@ -3,10 +3,11 @@
 //! input files, and never over a file of another kind (a checkpoint where latents go, a
 //! README where a PNG goes) unless `--force` says so.
 
-use std::fs::{self, FileType};
+use std::fs;
 use std::path::Path;
 
 use crate::checkpoint::{self, Checkpoint};
+use crate::input::describe;
 use crate::model::saved::Contents;
 
 /// Refuses an `out` that is one of `inputs` (compared as canonical paths).
@@ -48,7 +49,7 @@ fn a_file_or_a_new_name(out: &Path) -> anyhow::Result<()> {
             Ok(m) => format!(
                 "a symbolic link to {}, {}",
                 target.display(),
-                kind_of(m.file_type())
+                describe(m.file_type())
             ),
             Err(_) => format!(
                 "a symbolic link to {}, which does not exist",
@@ -58,38 +59,13 @@ fn a_file_or_a_new_name(out: &Path) -> anyhow::Result<()> {
     } else if entry.is_file() {
         return Ok(());
     } else {
-        kind_of(entry.file_type()).to_owned()
+        describe(entry.file_type()).to_owned()
     };
     anyhow::bail!(
         "--out {} is {what}: refusing to replace it, with or without --force; choose a \
          regular file or a new name",
         out.display()
     )
-}
-
-/// What a file that is not a regular file is, as a person names it.
-fn kind_of(file_type: FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    if file_type.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Allows writing a `kind` file at `out` when nothing is there, when a file of the

@@ -114,7 +114,7 @@ fn out_takes_only_a_regular_file_or_a_new_name_even_with_force() {
     symlink(d("nowhere.png"), d("dangling.png")).unwrap();
     let cases = [
         ("/dev/null".to_owned(), "a character device".to_owned()),
-        (fifo.clone(), "a FIFO (named pipe)".to_owned()),
+        (fifo.clone(), "a pipe or FIFO".to_owned()),
         (folder.clone(), "a folder".to_owned()),
         (
             d("null.png"),
@@ -122,7 +122,7 @@ fn out_takes_only_a_regular_file_or_a_new_name_even_with_force() {
         ),
         (
             d("fifo.png"),
-            format!("a symbolic link to {fifo}, a FIFO (named pipe)"),
+            format!("a symbolic link to {fifo}, a pipe or FIFO"),
         ),
         (
             d("dangling.png"),
