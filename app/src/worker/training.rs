@@ -195,11 +195,10 @@ impl WorkerState {
     /// Saves and ends the run under way if it writes into `dir`: it holds that folder's
     /// lock, and a run started or resumed there takes it over.
     fn end_run_in(&mut self, dir: &Path) {
-        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => a == b,
-        };
-        if let Some(mut run) = self.training.take_if(|run| same(run.trainer.out(), dir)) {
+        if let Some(mut run) = self
+            .training
+            .take_if(|run| files::same_file(run.trainer.out(), dir))
+        {
             let _ = run.save();
         }
     }
