@@ -621,3 +621,79 @@ fn a_folder_of_mixed_images_says_how_many_were_resized_or_converted() {
     let same = data::folder::load_files(&[dir.path().join("a.png")], 1, 8, 8).unwrap();
     assert_eq!(same.source, "1 image file", "nothing to say");
 }
+
+/// `scripts/fetch-datasets.sh` with only the shell tools it needs on PATH (no npm, no
+/// apt-get: nothing is fetched) into `dest`; its exit status and stderr.
+#[cfg(unix)]
+fn fetch_datasets_offline(dest: &std::path::Path) -> (bool, String) {
+    let bin = tempfile::tempdir().unwrap();
+    for tool in [
+        "bash",
+        "gzip",
+        "sha256sum",
+        "cut",
+        "mkdir",
+        "cp",
+        "basename",
+        "ls",
+        "mktemp",
+        "rm",
+        "tar",
+        "dirname",
+    ] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("{tool} is installed"));
+        std::os::unix::fs::symlink(found, bin.path().join(tool)).unwrap();
+    }
+    let out = std::process::Command::new(bin.path().join("bash"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/fetch-datasets.sh"
+        ))
+        .arg(dest)
+        .env("PATH", bin.path())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn the_dataset_script_says_what_to_download_and_leaves_a_file_that_does_not_match() {
+    let dest = tempfile::tempdir().unwrap();
+    let (ok, stderr) = fetch_datasets_offline(dest.path());
+    assert!(!ok);
+    assert!(
+        stderr.contains("could not fetch MNIST: download the four files")
+            && stderr.contains("could not fetch Fashion-MNIST: install the Debian package"),
+        "{stderr}"
+    );
+    // A file that is not the dataset's is named and kept.
+    let mnist = dest.path().join("mnist");
+    std::fs::create_dir(&mnist).unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(mnist.join(name), b"not mnist").unwrap();
+    }
+    let (ok, stderr) = fetch_datasets_offline(dest.path());
+    assert!(!ok);
+    assert!(
+        stderr.contains("train-images-idx3-ubyte does not match the SHA-256")
+            && stderr.contains("holds files that are not MNIST's"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(mnist.join("train-images-idx3-ubyte")).unwrap(),
+        b"not mnist"
+    );
+}
