@@ -323,12 +323,12 @@ impl KernelCache {
 mod tests {
     use super::*;
 
-    /// Every file in shaders/, as compiled (with the prelude, templates expanded),
-    /// parses and validates with naga, no device needed.
-    #[test]
-    fn every_wgsl_file_validates_with_naga() {
+    /// Every file in shaders/ as compiled (with the prelude, templates expanded), parsed
+    /// and validated by naga with no shader capabilities (the project requests none):
+    /// (file, module, its validation info).
+    fn validated_shaders() -> Vec<(String, naga::Module, naga::valid::ModuleInfo)> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
-        let mut checked = 0;
+        let mut shaders = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().and_then(|e| e.to_str()) != Some("wgsl")
@@ -336,18 +336,68 @@ mod tests {
             {
                 continue;
             }
+            let name = path.display().to_string();
             let source = compiled_source(&std::fs::read_to_string(&path).unwrap());
             let module = naga::front::wgsl::parse_str(&source)
-                .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
-            naga::valid::Validator::new(
+                .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+            let info = naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::empty(),
             )
             .validate(&module)
-            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
-            checked += 1;
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+            shaders.push((name, module, info));
         }
-        assert!(checked > 0, "no shaders found in {dir}");
+        assert!(!shaders.is_empty(), "no shaders found in {dir}");
+        shaders
+    }
+
+    /// Every file in shaders/ parses and validates with naga, no device needed.
+    #[test]
+    fn every_wgsl_file_validates_with_naga() {
+        validated_shaders();
+    }
+
+    /// Every entry point of every shader translates, through the naga backends wgpu
+    /// uses, to Metal Shading Language (2.4: macOS 11, iOS 14), HLSL (shader model 5.1,
+    /// DX12's FXC path) and SPIR-V (Vulkan). This catches what one of those backends
+    /// cannot express; it does not run their own compilers (Metal's, FXC or DXC).
+    #[test]
+    fn every_entry_point_translates_to_msl_hlsl_and_spirv() {
+        use naga::back::{hlsl, msl, spv};
+        let mut translated = 0;
+        for (name, module, info) in validated_shaders() {
+            for entry in &module.entry_points {
+                let at = format!("{name}: {}", entry.name);
+                let stage_and_name = Some((naga::ShaderStage::Compute, entry.name.clone()));
+                let metal = msl::Options {
+                    lang_version: (2, 4),
+                    ..Default::default()
+                };
+                let metal_pipeline = msl::PipelineOptions {
+                    entry_point: stage_and_name.clone(),
+                    ..Default::default()
+                };
+                msl::write_string(&module, &info, &metal, &metal_pipeline)
+                    .unwrap_or_else(|e| panic!("{at}: MSL: {e}"));
+                let mut text = String::new();
+                let dx = hlsl::Options::default();
+                let dx_pipeline = hlsl::PipelineOptions {
+                    entry_point: stage_and_name,
+                };
+                hlsl::Writer::new(&mut text, &dx, &dx_pipeline)
+                    .write(&module, &info, None)
+                    .unwrap_or_else(|e| panic!("{at}: HLSL: {e}"));
+                let vulkan = spv::PipelineOptions {
+                    shader_stage: naga::ShaderStage::Compute,
+                    entry_point: entry.name.clone(),
+                };
+                spv::write_vec(&module, &info, &spv::Options::default(), Some(&vulkan))
+                    .unwrap_or_else(|e| panic!("{at}: SPIR-V: {e}"));
+                translated += 1;
+            }
+        }
+        assert!(translated > 50, "only {translated} entry points");
     }
 
     #[test]
