@@ -28,7 +28,7 @@ struct Params {
     oblocks: u32,    // direct: blocks of 4, 8 or 16 output channels (per variant)
     rows_per_chunk: u32, // wgrad: rows (n, h) per partial sum
     chunks: u32,         // wgrad: number of partial sums
-    _pad0: u32,
+    w_group: u32,        // direct16: images per weight set (0: one set for all images)
     _pad1: u32,
 }
 
@@ -263,6 +263,10 @@ fn $name(k: u32, id: u32) {
         a2[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[8]], bias[oc[9]], bias[oc[10]], bias[oc[11]]), p.use_bias == 1u);
         a3[j] = select(vec4<f32>(0.0), vec4<f32>(bias[oc[12]], bias[oc[13]], bias[oc[14]], bias[oc[15]]), p.use_bias == 1u);
     }
+    // Winograd's 16 GEMMs (winograd.wgsl) run as one 1x1 convolution whose images come
+    // in groups of `w_group`, each group with its own block of cout weight rows.
+    let weight_set = select(0u, (n / max(p.w_group, 1u)) * p.cout, p.w_group > 0u);
+    for (var c = 0u; c < 16u; c++) { oc[c] += weight_set; }
 
     for (var i = 0u; i < p.cin; i++) {
         for (var kh = 0u; kh < k; kh++) {

@@ -671,7 +671,7 @@ fn backward_dispatches(
     let stats = inputs.stats;
     let dy = inputs.dy.1;
     // Written and read within this op's own dispatches: one buffer per channel count.
-    let sums = gpu.scratch([p.channels as usize, 2])?;
+    let sums = gpu.scratch("batch norm sums", [p.channels as usize, 2])?;
     let input = gpu.dispatch(
         &SHADER,
         p.entry("batch_norm_backward", "batch_norm_backward4"),

@@ -55,8 +55,8 @@ pub struct Gpu {
     pub kernels: KernelFamily,
     pool: Arc<BufferPool>,
     cache: KernelCache,
-    /// Scratch tensors shared by every op that asks for the same shape (see [`Gpu::scratch`]).
-    scratch: std::sync::Mutex<std::collections::HashMap<Shape, Tensor>>,
+    /// Scratch tensors shared by every op that asks for the same purpose and shape (see [`Gpu::scratch`]).
+    scratch: std::sync::Mutex<std::collections::HashMap<(&'static str, Shape), Tensor>>,
     /// Upload staging; its chunks are reused once the GPU has consumed them.
     belt: std::sync::Mutex<wgpu::util::StagingBelt>,
     /// Kernel variants chosen per shape by measurement, once [`Gpu::tune_kernels`] is called.
@@ -170,18 +170,19 @@ impl Gpu {
         Ok(Tensor::new(self.pool.clone(), id, buffer, shape))
     }
 
-    /// A scratch tensor shared with every other op that asks for this shape: for values an
-    /// op writes and consumes within its own dispatches (dispatches run one after another,
-    /// so ops never see each other's scratch). Saves memory that would otherwise grow
-    /// with the number of layers.
-    pub fn scratch(&self, shape: impl Into<Shape>) -> Result<Tensor> {
-        let shape = shape.into();
+    /// A scratch tensor shared with every other op that asks for it for the same
+    /// `purpose` and shape: for values an op writes and consumes within its own
+    /// dispatches (dispatches run one after another, so ops never see each other's
+    /// scratch). Saves memory that would otherwise grow with the number of layers; an op
+    /// that needs two scratch tensors at once names two purposes.
+    pub fn scratch(&self, purpose: &'static str, shape: impl Into<Shape>) -> Result<Tensor> {
+        let key = (purpose, shape.into());
         let mut all = self.scratch.lock().unwrap();
-        if let Some(t) = all.get(&shape) {
+        if let Some(t) = all.get(&key) {
             return Ok(t.clone());
         }
-        let t = self.empty(shape.clone())?;
-        all.insert(shape, t.clone());
+        let t = self.empty(key.1.clone())?;
+        all.insert(key, t.clone());
         Ok(t)
     }
 
@@ -189,13 +190,13 @@ impl Gpu {
     /// asked for and every buffer left idle in the pool, so that its temporaries do not
     /// stay allocated for the life of the device.
     pub fn with_one_off_buffers<T>(&self, work: impl FnOnce() -> T) -> T {
-        let kept: std::collections::HashSet<Shape> =
+        let kept: std::collections::HashSet<(&'static str, Shape)> =
             self.scratch.lock().unwrap().keys().cloned().collect();
         let result = work();
         self.scratch
             .lock()
             .unwrap()
-            .retain(|shape, _| kept.contains(shape));
+            .retain(|key, _| kept.contains(key));
         self.pool.trim();
         result
     }

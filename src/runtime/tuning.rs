@@ -34,9 +34,11 @@ struct Identity {
 /// version.
 fn tuned_kernels() -> String {
     let conv2d = super::kernel::compiled_source(include_str!("../../shaders/conv2d.wgsl"));
+    let winograd = super::kernel::compiled_source(include_str!("../../shaders/winograd.wgsl"));
     let mut h = crc32fast::Hasher::new();
     for text in [
         conv2d.as_str(),
+        winograd.as_str(),
         super::kernel::RUNTIME_CHECKS,
         include_str!("../ops/conv2d/tune.rs"),
     ] {
@@ -56,6 +58,9 @@ pub struct Tuning {
     /// None: choices live in memory only.
     path: Option<PathBuf>,
     choices: Mutex<BTreeMap<String, serde_json::Value>>,
+    /// Choices a resumed run brought from its checkpoint ([`Tuning::pin`]): they come
+    /// before the cache's and are never written to it.
+    pinned: Mutex<BTreeMap<String, serde_json::Value>>,
 }
 
 impl Tuning {
@@ -74,6 +79,7 @@ impl Tuning {
             identity,
             path,
             choices: Mutex::default(),
+            pinned: Mutex::default(),
         };
         if let Some(p) = &tuning.path {
             *tuning.choices.lock().unwrap() = tuning.read_matching(p);
@@ -116,10 +122,12 @@ impl Tuning {
         key: &str,
         measure: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        if let Some(v) = self.choices.lock().unwrap().get(key)
-            && let Ok(known) = serde_json::from_value(v.clone())
-        {
-            return Ok(known);
+        for known in [&self.pinned, &self.choices] {
+            if let Some(v) = known.lock().unwrap().get(key)
+                && let Ok(known) = serde_json::from_value(v.clone())
+            {
+                return Ok(known);
+            }
         }
         let chosen = measure()?;
         let value = serde_json::to_value(&chosen).expect("kernel choices serialise");
@@ -131,6 +139,22 @@ impl Tuning {
     /// Every stored choice (what `realnvp adapters` shows).
     pub fn choices(&self) -> BTreeMap<String, serde_json::Value> {
         self.choices.lock().unwrap().clone()
+    }
+
+    /// The choices this process makes: the stored ones with the pinned ones on top
+    /// (what a checkpoint records, so that its run resumes with the same kernels).
+    pub fn in_use(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut all = self.choices();
+        all.extend(self.pinned.lock().unwrap().clone());
+        all
+    }
+
+    /// Makes `choices` (from a checkpoint's [`Tuning::in_use`]) win over the cache and
+    /// over measuring, so that a resumed run runs the kernels it ran before: Winograd
+    /// differs from the direct kernels by rounding, and a cache emptied or re-measured
+    /// in between would otherwise change the run's bits.
+    pub fn pin(&self, choices: BTreeMap<String, serde_json::Value>) {
+        self.pinned.lock().unwrap().extend(choices);
     }
 
     /// Best effort: a cache that cannot be written costs a measurement next run, and

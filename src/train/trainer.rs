@@ -94,6 +94,10 @@ pub enum Finish {
 pub const MAX_SAMPLES: usize = 4096;
 const META_SETTINGS: &str = "train.settings";
 const META_POSITION: &str = "train.position";
+/// The kernel choices the run made ([`Tuning::in_use`]), pinned again on resume.
+///
+/// [`Tuning::in_use`]: crate::runtime::tuning::Tuning::in_use
+const META_KERNELS: &str = "train.kernels";
 
 pub struct Trainer {
     pub state: ModelState,
@@ -242,6 +246,11 @@ impl Trainer {
             ))));
         }
         check_adam_steps(&state, position).map_err(in_file)?;
+        if let Some(tuning) = state.gpu.tuning()
+            && ckpt.meta.contains_key(META_KERNELS)
+        {
+            tuning.pin(meta_json(&ckpt, META_KERNELS).map_err(in_file)?);
+        }
         let plan = training_plan(&state, &data, &settings)?;
         let mut trainer = Trainer::open(state, plan, data, settings, position, out, lock)?;
         // Its checkpoint is the one it was read from.
@@ -470,6 +479,12 @@ impl Trainer {
             serde_json::to_string(&self.position).expect("position serializes"),
         );
         meta.insert("adapter".into(), self.state.gpu.adapter_name().to_owned());
+        if let Some(tuning) = self.state.gpu.tuning() {
+            meta.insert(
+                META_KERNELS.into(),
+                serde_json::to_string(&tuning.in_use()).expect("kernel choices serialize"),
+            );
+        }
         let ckpt = self.state.to_checkpoint(meta).map_err(|e| match e {
             Error::Training(what) => Error::Training(format!(
                 "after step {}: {what}; {}",

@@ -10,6 +10,7 @@ use realnvp::model::ModelConfig;
 use realnvp::model::plan::{Memory, Plan};
 use realnvp::model::state::ModelState;
 use realnvp::ops::adam::AdamConfig;
+use realnvp::ops::conv2d::{ConvKernels, Gemm, WeightGrad};
 use realnvp::train::CHECKPOINT_FILE;
 use realnvp::train::{EvalNoise, Evaluation, Event, Finish, Position, Settings, Trainer};
 
@@ -674,4 +675,51 @@ fn finite_weights_with_a_non_finite_loss_are_not_saved() {
         good,
         "the good checkpoint stays"
     );
+}
+
+/// A run records its kernel choices in its checkpoint, and resuming pins them: a cache
+/// emptied or measured differently in between (Winograd and the direct kernels differ
+/// by rounding) cannot change the kernels the run goes on with.
+#[test]
+fn a_resumed_run_runs_the_kernels_its_checkpoint_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let tuned = |cache: &str| {
+        let gpu = realnvp::Gpu::new(None).unwrap();
+        gpu.tune_kernels(Some(dir.path().join(cache)));
+        gpu
+    };
+    let first = tuned("first.json");
+    let Some(tuning) = first.tuning() else {
+        assert!(realnvp::runtime::KernelFamily::forced().is_some());
+        eprintln!("skipped: REALNVP_KERNELS forces a family, so nothing is tuned");
+        return;
+    };
+    let out = dir.path().join("run");
+    let state = ModelState::new(first.clone(), ModelConfig::preset("tiny").unwrap(), 5).unwrap();
+    let s = Settings {
+        max_steps: Some(1),
+        ..settings(1)
+    };
+    run(&mut Trainer::new(state, tiny_data(), s, Position::default(), &out).unwrap());
+    let recorded = tuning.in_use();
+    assert!(!recorded.is_empty(), "nothing was tuned");
+
+    // Another process whose cache holds another choice for every shape the run tuned.
+    let second = tuned("second.json");
+    let other = serde_json::to_value(ConvKernels {
+        forward: Gemm::Direct,
+        grad_input: Gemm::Direct8,
+        grad_weight: WeightGrad::Direct,
+    })
+    .unwrap();
+    for key in recorded.keys() {
+        let _: serde_json::Value = second
+            .tuning()
+            .unwrap()
+            .choose(key, || Ok(other.clone()))
+            .unwrap();
+    }
+    assert_ne!(second.tuning().unwrap().in_use(), recorded);
+    Trainer::resume(second.clone(), &out, None, |_, _| Ok(tiny_data())).unwrap();
+    assert_eq!(second.tuning().unwrap().in_use(), recorded);
 }

@@ -65,7 +65,7 @@ fn conv_forward_and_backward_match_cpu_for_every_kernel_variant() {
         // f32 sums of cin * k * k (forward, grad input) or n * h * w (grad weight) terms.
         let tol = 1e-6 * (s.cin * s.k * s.k).max(s.cout * s.k * s.k) as f64;
         let wtol = 1e-6 * (s.n * s.h * s.w) as f64;
-        for family in kernels() {
+        for family in kernels().into_iter().filter(|k| k.forward.fits(&gpu, s)) {
             let (xt, wt, bt, dyt) = (
                 upload(&gpu, xs, &x),
                 upload(&gpu, ws, &w),
@@ -166,10 +166,11 @@ fn conv_past_the_workgroup_count_limit_matches_cpu_for_every_variant() {
         upload(&gpu, ws, &w),
         upload(&gpu, [s.cout], &b),
     );
-    // Every variant gives the same bits (tested on small shapes), so the first is
-    // checked against the CPU and the others against it, bit for bit.
+    // Every variant but Winograd (3x3 only) gives the same bits (tested on small
+    // shapes), so the first is checked against the CPU and the others against it, bit
+    // for bit.
     let mut first: Option<Vec<f32>> = None;
-    for gemm in Gemm::ALL {
+    for gemm in Gemm::ALL.into_iter().filter(|g| g.fits(&gpu, s)) {
         let kernels = ConvKernels {
             forward: gemm,
             ..ConvKernels::family(gpu.kernels)
@@ -237,6 +238,42 @@ fn uniform_weights_variant_refuses_weights_past_64_kib() {
         e.contains("at most 16384 weights") && e.contains("36864"),
         "{e}"
     );
+}
+
+/// Winograd takes 3x3 kernels whose transformed input (16 values per 2x2 tile and
+/// channel) fits one storage binding; past that, asking for it is a clear error.
+#[test]
+fn winograd_refuses_1x1_kernels_and_transforms_past_a_binding() {
+    let gpu = gpu();
+    let s = ConvShape {
+        n: 2,
+        cin: 4,
+        cout: 4,
+        h: 5,
+        w: 5,
+        k: 3,
+    };
+    assert!(Gemm::Winograd.fits(&gpu, s));
+    assert!(!Gemm::Winograd.fits(&gpu, ConvShape { k: 1, ..s }));
+    let limit = gpu.device.limits().max_storage_buffer_binding_size as usize;
+    // 16 transformed values of 4 bytes per tile: a batch whose V passes the limit.
+    let past = ConvShape {
+        n: limit / (16 * 4 * s.cin * 9) + 1,
+        ..s
+    };
+    assert!(!Gemm::Winograd.fits(&gpu, past));
+    let x = gpu.zeros([s.n, s.cin, s.h, s.w]).unwrap();
+    let w = gpu.zeros([s.cout, s.cin, 1, 1]).unwrap();
+    let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+    let kernels = ConvKernels {
+        forward: Gemm::Winograd,
+        ..ConvKernels::family(gpu.kernels)
+    };
+    let e = conv2d::forward_with(&gpu, kernels, &x, &w, None, &y)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(e.contains("Winograd takes 3x3 kernels"), "{e}");
 }
 
 #[test]
@@ -455,9 +492,7 @@ fn tuned_kernels_are_chosen_per_shape_cached_and_correct() {
     assert!(std::fs::read_to_string(&cache).unwrap().contains(key));
 }
 
-/// Every variant sums in the same order, so all give the same bits: the tuner's choice
-/// can never change a run's results (a resumed run equals an uninterrupted one even if
-/// the two processes chose differently).
+/// Every variant but Winograd sums in the same order, so they give the same bits.
 #[test]
 fn every_kernel_variant_gives_the_same_bits() {
     let gpu = gpu();
@@ -474,7 +509,7 @@ fn every_kernel_variant_gives_the_same_bits() {
             gpu.read(t).unwrap().iter().map(|v| v.to_bits()).collect()
         };
         let mut first: Option<(Vec<u32>, Vec<u32>)> = None;
-        for gemm in Gemm::ALL {
+        for gemm in Gemm::ALL.into_iter().filter(|g| *g != Gemm::Winograd) {
             let kernels = ConvKernels {
                 forward: gemm,
                 ..ConvKernels::family(realnvp::runtime::KernelFamily::Direct)

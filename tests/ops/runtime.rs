@@ -211,6 +211,39 @@ mod tuning {
         }
     }
 
+    /// A resumed run's choices (from its checkpoint) win over the cache and over
+    /// measuring, are what the process reports as in use, and never enter the cache.
+    #[test]
+    fn pinned_choices_win_and_stay_out_of_the_cache_file() {
+        let info = gpu().info.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kernels.json");
+        let tuning = Tuning::open(&info, Some(path.clone()));
+        tuning.choose("shape a", || Ok(1u32)).unwrap();
+        tuning.pin(
+            [
+                ("shape a".to_string(), 5.into()),
+                ("shape b".to_string(), 6.into()),
+            ]
+            .into(),
+        );
+        let a: u32 = tuning.choose("shape a", || panic!("measured")).unwrap();
+        let b: u32 = tuning.choose("shape b", || panic!("measured")).unwrap();
+        assert_eq!((a, b), (5, 6));
+        let in_use = tuning.in_use();
+        assert_eq!(
+            (in_use["shape a"].clone(), in_use["shape b"].clone()),
+            (5.into(), 6.into())
+        );
+        tuning.choose("shape c", || Ok(7u32)).unwrap();
+        let reopened = Tuning::open(&info, Some(path));
+        assert_eq!(reopened.choices().get("shape a"), Some(&1.into()));
+        assert!(
+            !reopened.choices().contains_key("shape b"),
+            "a pinned choice was cached"
+        );
+    }
+
     #[test]
     fn a_cache_that_cannot_be_written_still_gives_choices() {
         let info = gpu().info.clone();

@@ -5,8 +5,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::shape::{ConvShape, conv_shape};
+use super::winograd;
 use crate::error::{Result, shape_err};
-use crate::ops::{GradMode, Op, distinct, nchw};
+use crate::ops::{GradMode, Op, distinct};
 use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
 use crate::wgsl;
 
@@ -37,78 +39,8 @@ struct Params {
     oblocks: u32,
     rows_per_chunk: u32,
     chunks: u32,
-    _pad: [u32; 2],
-}
-
-/// Sizes of one convolution: x [n, cin, h, w], weight [cout, cin, k, k], y [n, cout, h, w].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvShape {
-    pub n: usize,
-    pub cin: usize,
-    pub cout: usize,
-    pub h: usize,
-    pub w: usize,
-    pub k: usize,
-}
-
-impl ConvShape {
-    /// Multiply-adds times two of the forward pass (grad input and grad weight cost the same).
-    pub fn flops(&self) -> f64 {
-        2.0 * (self.n * self.cout * self.h * self.w * self.cin * self.k * self.k) as f64
-    }
-}
-
-/// Checks x, weight, bias and y against each other and returns the sizes.
-pub(super) fn conv_shape(
-    op: &'static str,
-    x: &Tensor,
-    weight: &Tensor,
-    bias: Option<&Tensor>,
-    y: &Tensor,
-) -> Result<ConvShape> {
-    let (n, cin, h, w) = nchw(op, "x", x)?;
-    let (cout, wcin, k, k2) = nchw(op, "weight", weight)?;
-    if k != k2 || !(k == 1 || k == 3) || wcin != cin {
-        return shape_err(
-            op,
-            format!(
-                "weight {} must be [cout, {cin}, k, k] with k = 1 or 3 for x {}",
-                weight.shape(),
-                x.shape()
-            ),
-        );
-    }
-    if let Some(b) = bias
-        && b.shape().dims() != [cout]
-    {
-        return shape_err(
-            op,
-            format!(
-                "bias must have shape [{cout}] for weight {}, got {}",
-                weight.shape(),
-                b.shape()
-            ),
-        );
-    }
-    if y.shape().dims() != [n, cout, h, w] {
-        return shape_err(
-            op,
-            format!(
-                "output must have shape [{n}, {cout}, {h}, {w}] for x {} and weight {}, got {}",
-                x.shape(),
-                weight.shape(),
-                y.shape()
-            ),
-        );
-    }
-    Ok(ConvShape {
-        n,
-        cin,
-        cout,
-        h,
-        w,
-        k,
-    })
+    w_group: u32,
+    _pad: u32,
 }
 
 /// The variants of the implicit GEMM that computes forward and grad input.
@@ -130,10 +62,15 @@ pub enum Gemm {
     Broadcast8,
     /// As `Broadcast8` with 16 channels.
     Broadcast16,
+    /// Winograd F(2x2, 3x3) (3x3 kernels only): input and weight transforms, the 16
+    /// GEMMs as one 1x1 `Direct16Uniform` (or `Direct16` past [`UNIFORM_WEIGHTS`]
+    /// transformed weights) convolution, the output transform. 2.25x fewer multiplies;
+    /// the only variant whose bits differ from the others (by rounding).
+    Winograd,
 }
 
 impl Gemm {
-    pub const ALL: [Gemm; 7] = [
+    pub const ALL: [Gemm; 8] = [
         Gemm::Direct,
         Gemm::Direct8,
         Gemm::Direct16,
@@ -141,6 +78,7 @@ impl Gemm {
         Gemm::Tiled,
         Gemm::Broadcast8,
         Gemm::Broadcast16,
+        Gemm::Winograd,
     ];
 
     fn entry(self, k: usize) -> &'static str {
@@ -152,6 +90,7 @@ impl Gemm {
             Gemm::Tiled => ["tiled_k3", "tiled_k1"],
             Gemm::Broadcast8 => ["broadcast8_k3", "broadcast8_k1"],
             Gemm::Broadcast16 => ["broadcast16_k3", "broadcast16_k1"],
+            Gemm::Winograd => unreachable!("Winograd runs the transforms and a direct kernel"),
         };
         if k == 3 { k3 } else { k1 }
     }
@@ -169,12 +108,14 @@ impl Gemm {
         self.direct_block().is_some()
     }
 
-    /// Whether this variant can run convolutions of shape `s` on `gpu`.
+    /// Whether this variant can run convolutions of shape `s` on `gpu` (forward and
+    /// grad input alike).
     pub fn fits(self, gpu: &Gpu, s: ConvShape) -> bool {
-        self != Gemm::Direct16Uniform
-            || (s.cout * s.cin * s.k * s.k <= UNIFORM_WEIGHTS
-                && gpu.device.limits().max_uniform_buffer_binding_size as usize
-                    >= 4 * UNIFORM_WEIGHTS)
+        match self {
+            Gemm::Direct16Uniform => uniform_weights_fit(gpu, s.cout * s.cin * s.k * s.k),
+            Gemm::Winograd => winograd::fits(gpu, s),
+            _ => true,
+        }
     }
 
     /// Output channels x columns per invocation of the direct variants.
@@ -186,6 +127,12 @@ impl Gemm {
             _ => None,
         }
     }
+}
+
+/// Whether `count` weights fit the uniform buffer of [`Gemm::Direct16Uniform`] on `gpu`.
+fn uniform_weights_fit(gpu: &Gpu, count: usize) -> bool {
+    count <= UNIFORM_WEIGHTS
+        && gpu.device.limits().max_uniform_buffer_binding_size as usize >= 4 * UNIFORM_WEIGHTS
 }
 
 /// The variants of grad weight (partial sums over chunks of rows).
@@ -222,6 +169,26 @@ pub struct ConvKernels {
 }
 
 impl ConvKernels {
+    /// These kernels, with a GEMM variant that cannot run shape `s` (chosen at a
+    /// smaller proxy batch, or pinned from another adapter) replaced by the 16-channel
+    /// direct kernel, uniform weights where they fit.
+    pub(super) fn fitting(self, gpu: &Gpu, s: ConvShape) -> ConvKernels {
+        let fit = |g: Gemm| {
+            if g.fits(gpu, s) {
+                g
+            } else if Gemm::Direct16Uniform.fits(gpu, s) {
+                Gemm::Direct16Uniform
+            } else {
+                Gemm::Direct16
+            }
+        };
+        ConvKernels {
+            forward: fit(self.forward),
+            grad_input: fit(self.grad_input),
+            ..self
+        }
+    }
+
     /// Every product with the kernels of `family`.
     pub fn family(family: KernelFamily) -> Self {
         let (gemm, grad_weight) = match family {
@@ -250,6 +217,9 @@ fn gemm(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
+    if variant == Gemm::Winograd {
+        return winograd_gemm(kind, gpu, s, params, inp, weight, bias, out);
+    }
     if !variant.fits(gpu, s) {
         return shape_err(
             OP,
@@ -292,7 +262,7 @@ fn gemm(
     let staged;
     if variant == Gemm::Direct16Uniform {
         // Written and read within this op's own dispatches: one buffer serves every conv.
-        staged = gpu.scratch([UNIFORM_WEIGHTS])?;
+        staged = gpu.scratch("conv2d uniform weights", [UNIFORM_WEIGHTS])?;
         dispatches.push(
             gpu.dispatch(
                 &SHADER,
@@ -311,6 +281,75 @@ fn gemm(
         gpu.dispatch(&SHADER, variant.entry(s.k), &p, &binds, workgroups)?
             .with_kind(kind),
     );
+    Ok(dispatches)
+}
+
+/// [`gemm`] through Winograd: the weight and input transforms, the 16 GEMMs as one 1x1
+/// direct convolution over 16 groups of images, the output transform (with the bias,
+/// written or added as `params` says).
+#[allow(clippy::too_many_arguments)]
+fn winograd_gemm(
+    kind: &'static str,
+    gpu: &Gpu,
+    s: ConvShape,
+    params: Params,
+    inp: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Vec<crate::runtime::Dispatch>> {
+    if !winograd::fits(gpu, s) {
+        return shape_err(
+            OP,
+            format!(
+                "Winograd takes 3x3 kernels whose transformed input and output fit one \
+                 storage binding ({} bytes); x {:?} with weight {} does not",
+                gpu.device.limits().max_storage_buffer_binding_size,
+                [s.n, s.cin, s.h, s.w],
+                weight.shape()
+            ),
+        );
+    }
+    let t = winograd::Transforms::new(gpu, s)?;
+    let layout = winograd::WeightLayout {
+        o_stride: params.o_stride,
+        i_stride: params.i_stride,
+        flip: params.flip == 1,
+    };
+    let transform = "conv2d winograd transforms";
+    let mut dispatches = vec![
+        t.weight(gpu, transform, weight, layout)?,
+        t.input(gpu, transform, inp)?,
+    ];
+    let g = t.gemm_shape();
+    let direct = if uniform_weights_fit(gpu, t.u.numel()) {
+        Gemm::Direct16Uniform
+    } else {
+        Gemm::Direct16
+    };
+    let gemm_params = Params {
+        batch: g.n as u32,
+        cin: g.cin as u32,
+        cout: g.cout as u32,
+        height: g.h as u32,
+        width: g.w as u32,
+        o_stride: g.cin as u32,
+        i_stride: 1,
+        w_group: s.n as u32,
+        ..Default::default()
+    };
+    dispatches.extend(gemm(
+        kind,
+        gpu,
+        direct,
+        g,
+        gemm_params,
+        &t.v,
+        &t.u,
+        None,
+        &t.m,
+    )?);
+    dispatches.push(t.output(gpu, transform, bias, out, params.accumulate == 1)?);
     Ok(dispatches)
 }
 
@@ -538,7 +577,7 @@ fn weight_grad(
     let chunks = rows.div_ceil(rows_per_chunk);
     let per_chunk = s.cout * s.cin * kk;
     // Written and reduced within this op's own dispatches: one buffer serves every conv.
-    let partial = gpu.scratch([chunks, per_chunk])?;
+    let partial = gpu.scratch("conv2d weight partial sums", [chunks, per_chunk])?;
     let params = Params {
         cin: s.cin as u32,
         cout: s.cout as u32,

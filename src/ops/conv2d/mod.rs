@@ -7,14 +7,18 @@
 //! `kernels.rs`, which the tuner times without going through this choice.
 
 mod kernels;
+mod shape;
 mod tune;
+mod winograd;
 
 pub use kernels::{
-    ConvGrads, ConvKernels, ConvShape, Gemm, UNIFORM_WEIGHTS, WeightGrad, backward_with,
-    forward_with, grad_input_with,
+    ConvGrads, ConvKernels, Gemm, UNIFORM_WEIGHTS, WeightGrad, backward_with, forward_with,
+    grad_input_with,
 };
+pub use shape::ConvShape;
 
-use kernels::{OP, OP_BACKWARD, conv_shape};
+use kernels::{OP, OP_BACKWARD};
+use shape::conv_shape;
 
 use crate::error::Result;
 use crate::ops::Op;
@@ -45,10 +49,12 @@ pub fn backward(
 }
 
 /// The kernels for convolutions of shape `s` on `gpu`: the adapter's family, or with
-/// tuning on the measured fastest (timed once per shape and adapter, then cached).
+/// tuning on the measured fastest (timed once per shape and adapter, then cached), any
+/// that cannot run `s` itself replaced ([`ConvKernels::fitting`]).
 fn kernels_for(gpu: &Gpu, s: ConvShape) -> Result<ConvKernels> {
-    match gpu.tuning() {
-        None => Ok(ConvKernels::family(gpu.kernels)),
-        Some(tuning) => tune::fastest_kernels(gpu, tuning, s),
-    }
+    let chosen = match gpu.tuning() {
+        None => ConvKernels::family(gpu.kernels),
+        Some(tuning) => tune::fastest_kernels(gpu, tuning, s)?,
+    };
+    Ok(chosen.fitting(gpu, s))
 }

@@ -18,7 +18,8 @@
 //!
 //! [`Tuning`]: crate::runtime::tuning::Tuning
 
-use super::kernels::{self, ConvGrads, ConvKernels, ConvShape, Gemm, WeightGrad};
+use super::kernels::{self, ConvGrads, ConvKernels, Gemm, WeightGrad};
+use super::shape::ConvShape;
 use crate::error::Result;
 use crate::ops::{GradMode, Op};
 use crate::runtime::Gpu;
@@ -78,7 +79,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
     let gemms: Vec<Gemm> = Gemm::ALL
         .into_iter()
-        .filter(|g| g.fits(gpu, p) && (g.is_direct() || !cpu))
+        .filter(|g| g.fits(gpu, p) && (g.is_direct() || *g == Gemm::Winograd || !cpu))
         .collect();
     let grad_weights: Vec<WeightGrad> = WeightGrad::ALL
         .into_iter()

@@ -1,0 +1,164 @@
+// Winograd F(2x2, 3x3) for the 3x3 convolutions (stride 1, zero padding 1), as Lavin &
+// Gray do for training: each 2x2 tile of the output comes from a 4x4 tile of the input
+// with 16 multiplies per input channel instead of 36.
+//   V = B^T d B   (d: the 4x4 input tile whose top left is (2 th - 1, 2 tw - 1))
+//   U = G g G^T   (g: the 3x3 kernel of one output and one input channel)
+//   M = sum over input channels of U . V, element by element (16 GEMMs)
+//   Y = A^T M A   (the 2x2 output tile)
+// with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5;
+// 0 0 1] and A^T = [1 1 1 0; 0 1 -1 -1]. Every coefficient is 0, +-1 or +-1/2, so the
+// transforms add and halve and the result differs from the direct sum only by rounding.
+// The 16 GEMMs run as one 1x1 convolution of the direct kernels in conv2d.wgsl (its
+// `w_group` picks U's element block per block of images); this file holds the
+// transforms. The weight is read through strides, as in conv2d.wgsl, so grad input
+// (transposed, flipped weights) runs through the same kernels.
+// Layouts: V [16, batch, cin, tiles], U [16, cout, cin], M [16, batch, cout, tiles],
+// element e = 4 * row + column of the 4x4 tile, tiles = ceil(h / 2) * ceil(w / 2).
+
+struct Params {
+    batch: u32,
+    cin: u32,        // channels summed over
+    cout: u32,       // channels produced
+    height: u32,
+    width: u32,
+    tiles_w: u32,    // 2x2 tiles per row, ceil(width / 2)
+    tiles: u32,      // tiles per image
+    o_stride: u32,   // weight strides and flip, as in conv2d.wgsl
+    i_stride: u32,
+    flip: u32,
+    use_bias: u32,
+    accumulate: u32, // 1: add into out instead of writing
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> v: array<f32>;
+@group(0) @binding(6) var<storage, read_write> u: array<f32>;
+@group(0) @binding(7) var<storage, read> m: array<f32>;
+
+// One row of the 4x4 input tile: inp at row h, columns w0 .. w0 + 3 of a plane, 0 outside.
+fn input_row(plane: u32, h: i32, w0: i32) -> vec4<f32> {
+    let hh = u32(clamp(h, 0, i32(p.height) - 1));
+    let row_inside = h >= 0 && h < i32(p.height);
+    var r = vec4<f32>(0.0);
+    for (var c = 0; c < 4; c++) {
+        let w = w0 + c;
+        let inside = row_inside && w >= 0 && w < i32(p.width);
+        let at = plane + hh * p.width + u32(clamp(w, 0, i32(p.width) - 1));
+        r[c] = select(0.0, inp[at], inside);
+    }
+    return r;
+}
+
+// B^T applied to a 4-vector (as rows or columns).
+fn bt(d0: f32, d1: f32, d2: f32, d3: f32) -> vec4<f32> {
+    return vec4<f32>(d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+}
+
+// V for one tile of one input plane: one invocation per (image, channel, tile).
+@compute @workgroup_size(WG)
+fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.batch * p.cin * p.tiles;
+    if (id >= count) { return; }
+    let t = id % p.tiles;
+    let plane = (id / p.tiles) * p.height * p.width;
+    let h0 = 2 * i32(t / p.tiles_w) - 1;
+    let w0 = 2 * i32(t % p.tiles_w) - 1;
+    let d0 = input_row(plane, h0, w0);
+    let d1 = input_row(plane, h0 + 1, w0);
+    let d2 = input_row(plane, h0 + 2, w0);
+    let d3 = input_row(plane, h0 + 3, w0);
+    // B^T d, then (B^T d) B row by row.
+    let rows = array<vec4<f32>, 4>(d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+    for (var r = 0u; r < 4u; r++) {
+        let vr = bt(rows[r].x, rows[r].y, rows[r].z, rows[r].w);
+        for (var c = 0u; c < 4u; c++) {
+            v[(4u * r + c) * count + id] = vr[c];
+        }
+    }
+}
+
+fn weight_at(o: u32, i: u32, tap: u32) -> f32 {
+    let t = select(tap, 8u - tap, p.flip == 1u);
+    return weight[o * p.o_stride + i * p.i_stride + t];
+}
+
+// G applied to a 3-vector.
+fn g3(a: f32, b: f32, c: f32) -> vec4<f32> {
+    return vec4<f32>(a, 0.5 * (a + b + c), 0.5 * (a - b + c), c);
+}
+
+// U for one (output, input) channel pair: one invocation each.
+@compute @workgroup_size(WG)
+fn winograd_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.cout * p.cin;
+    if (id >= count) { return; }
+    let o = id / p.cin;
+    let i = id % p.cin;
+    // G g: G applied to each column of g (kernel rows 0..2), giving 4 rows of 3.
+    var gg: array<vec3<f32>, 4>;
+    for (var kw = 0u; kw < 3u; kw++) {
+        let col = g3(weight_at(o, i, kw), weight_at(o, i, 3u + kw), weight_at(o, i, 6u + kw));
+        for (var r = 0u; r < 4u; r++) {
+            gg[r][kw] = col[r];
+        }
+    }
+    // (G g) G^T: G applied to each row.
+    for (var r = 0u; r < 4u; r++) {
+        let ur = g3(gg[r].x, gg[r].y, gg[r].z);
+        for (var c = 0u; c < 4u; c++) {
+            u[(4u * r + c) * count + id] = ur[c];
+        }
+    }
+}
+
+// A^T applied to a 4-vector.
+fn at2(m0: f32, m1: f32, m2: f32, m3: f32) -> vec2<f32> {
+    return vec2<f32>(m0 + m1 + m2, m1 - m2 - m3);
+}
+
+// The 2x2 outputs of one tile of one output plane: one invocation per (image, channel,
+// tile), adding the bias and writing (or adding) the outputs inside the image.
+@compute @workgroup_size(WG)
+fn winograd_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.batch * p.cout * p.tiles;
+    if (id >= count) { return; }
+    let t = id % p.tiles;
+    let plane = id / p.tiles;
+    var mr: array<vec4<f32>, 4>;
+    for (var r = 0u; r < 4u; r++) {
+        for (var c = 0u; c < 4u; c++) {
+            mr[r][c] = m[(4u * r + c) * count + id];
+        }
+    }
+    // A^T M, then (A^T M) A.
+    let s0 = mr[0] + mr[1] + mr[2];
+    let s1 = mr[1] - mr[2] - mr[3];
+    let y0 = at2(s0.x, s0.y, s0.z, s0.w);
+    let y1 = at2(s1.x, s1.y, s1.z, s1.w);
+    let b = select(0.0, bias[(plane % p.cout)], p.use_bias == 1u);
+    let h0 = 2u * (t / p.tiles_w);
+    let w0 = 2u * (t % p.tiles_w);
+    let ys = array<vec2<f32>, 2>(y0, y1);
+    for (var r = 0u; r < 2u; r++) {
+        for (var c = 0u; c < 2u; c++) {
+            let h = h0 + r;
+            let w = w0 + c;
+            if (h < p.height && w < p.width) {
+                let at = (plane * p.height + h) * p.width + w;
+                let val = ys[r][c] + b;
+                if (p.accumulate == 1u) {
+                    out[at] = out[at] + val;
+                } else {
+                    out[at] = val;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The transforms of Winograd F(2x2, 3x3) (shaders/winograd.wgsl): the input, weight
+//! and output transforms around the 16 GEMMs that `kernels.rs` runs with a direct
+//! kernel. Its results differ from the direct kernels' by rounding only (docs/MODEL.md).
+
+use bytemuck::{Pod, Zeroable};
+
+use super::shape::ConvShape;
+use crate::error::Result;
+use crate::runtime::{Bind, Dispatch, Gpu, Tensor, WG, Wgsl, grid};
+use crate::wgsl;
+
+static SHADER: Wgsl = wgsl!("winograd");
+
+/// Elements of a transformed 4x4 tile: the number of GEMMs.
+pub(super) const ELEMENTS: usize = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Default)]
+struct Params {
+    batch: u32,
+    cin: u32,
+    cout: u32,
+    height: u32,
+    width: u32,
+    tiles_w: u32,
+    tiles: u32,
+    o_stride: u32,
+    i_stride: u32,
+    flip: u32,
+    use_bias: u32,
+    accumulate: u32,
+}
+
+/// How the GEMM's weight `wt(o, i, tap)` is read from the weight tensor (the same
+/// strides as conv2d.wgsl: grad input reads it transposed and flipped).
+#[derive(Clone, Copy)]
+pub(super) struct WeightLayout {
+    pub o_stride: u32,
+    pub i_stride: u32,
+    pub flip: bool,
+}
+
+/// One Winograd convolution of shape `s` (cin summed over, cout produced): its
+/// transformed input V, weight U and product M, scratch shared with every other
+/// Winograd convolution of the same sizes.
+pub(super) struct Transforms {
+    s: ConvShape,
+    tiles_w: usize,
+    tiles: usize,
+    pub v: Tensor,
+    pub u: Tensor,
+    pub m: Tensor,
+}
+
+/// Tiles per image of an h x w plane and per row.
+fn tiles(s: ConvShape) -> (usize, usize) {
+    let tiles_w = s.w.div_ceil(2);
+    (s.h.div_ceil(2) * tiles_w, tiles_w)
+}
+
+/// Whether convolutions of shape `s` can run through Winograd on `gpu`: 3x3 kernels,
+/// and V and M within one storage binding.
+pub(super) fn fits(gpu: &Gpu, s: ConvShape) -> bool {
+    let (tiles, _) = tiles(s);
+    let largest = ELEMENTS * s.n * s.cin.max(s.cout) * tiles * 4;
+    s.k == 3 && largest as u64 <= gpu.device.limits().max_storage_buffer_binding_size
+}
+
+impl Transforms {
+    pub fn new(gpu: &Gpu, s: ConvShape) -> Result<Transforms> {
+        let (tiles, tiles_w) = tiles(s);
+        Ok(Transforms {
+            s,
+            tiles_w,
+            tiles,
+            v: gpu.scratch("winograd input", [ELEMENTS, s.n, s.cin, tiles])?,
+            u: gpu.scratch("winograd weight", [ELEMENTS, s.cout, s.cin])?,
+            m: gpu.scratch("winograd product", [ELEMENTS, s.n, s.cout, tiles])?,
+        })
+    }
+
+    /// The shape of the 16 GEMMs as one 1x1 convolution: 16 groups of images, each
+    /// image a row of tiles.
+    pub fn gemm_shape(&self) -> ConvShape {
+        ConvShape {
+            n: ELEMENTS * self.s.n,
+            h: 1,
+            w: self.tiles,
+            k: 1,
+            ..self.s
+        }
+    }
+
+    fn params(&self) -> Params {
+        Params {
+            batch: self.s.n as u32,
+            cin: self.s.cin as u32,
+            cout: self.s.cout as u32,
+            height: self.s.h as u32,
+            width: self.s.w as u32,
+            tiles_w: self.tiles_w as u32,
+            tiles: self.tiles as u32,
+            ..Default::default()
+        }
+    }
+
+    /// U from the weight read as `layout` says.
+    pub fn weight(
+        &self,
+        gpu: &Gpu,
+        kind: &'static str,
+        weight: &Tensor,
+        layout: WeightLayout,
+    ) -> Result<Dispatch> {
+        let params = Params {
+            o_stride: layout.o_stride,
+            i_stride: layout.i_stride,
+            flip: layout.flip as u32,
+            ..self.params()
+        };
+        Ok(gpu
+            .dispatch(
+                &SHADER,
+                "winograd_weight",
+                &params,
+                &[Bind::read(2, weight), Bind::write(6, &self.u)],
+                grid(self.s.cout * self.s.cin, WG),
+            )?
+            .with_kind(kind))
+    }
+
+    /// V from the input.
+    pub fn input(&self, gpu: &Gpu, kind: &'static str, inp: &Tensor) -> Result<Dispatch> {
+        Ok(gpu
+            .dispatch(
+                &SHADER,
+                "winograd_input",
+                &self.params(),
+                &[Bind::read(1, inp), Bind::write(5, &self.v)],
+                grid(self.s.n * self.s.cin * self.tiles, WG),
+            )?
+            .with_kind(kind))
+    }
+
+    /// The output from M, plus the bias if any, written or added into `out`.
+    pub fn output(
+        &self,
+        gpu: &Gpu,
+        kind: &'static str,
+        bias: Option<&Tensor>,
+        out: &Tensor,
+        accumulate: bool,
+    ) -> Result<Dispatch> {
+        let params = Params {
+            use_bias: bias.is_some() as u32,
+            accumulate: accumulate as u32,
+            ..self.params()
+        };
+        Ok(gpu
+            .dispatch(
+                &SHADER,
+                "winograd_output",
+                &params,
+                &[
+                    Bind::read(7, &self.m),
+                    // Without a bias, M stands in (never read: use_bias = 0).
+                    Bind::read(3, bias.unwrap_or(&self.m)),
+                    Bind::write(4, out),
+                ],
+                grid(self.s.n * self.s.cout * self.tiles, WG),
+            )?
+            .with_kind(kind))
+    }
+}
