@@ -29,7 +29,10 @@ struct Params {
     rows_per_chunk: u32, // wgrad: rows (n, h) per partial sum
     chunks: u32,         // wgrad: number of partial sums
     w_group: u32,        // direct16: images per weight set (0: one set for all images)
-    _pad1: u32,
+    in_base: u32,        // direct16: where inp and out begin (Winograd's element groups)
+    out_base: u32,
+    w_base: u32,         // where the weights begin (in the storage buffer)
+    _pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -44,7 +47,7 @@ struct Params {
 
 fn weight_at(o: u32, i: u32, tap: u32, kk: u32) -> f32 {
     let t = select(tap, kk - 1u - tap, p.flip == 1u);
-    return weight[o * p.o_stride + i * p.i_stride + t];
+    return weight[p.w_base + o * p.o_stride + i * p.i_stride + t];
 }
 
 fn store_out(idx: u32, v: f32) {
@@ -214,9 +217,9 @@ fn direct8_k1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
 // between invocations is a loop over the SIMD lanes with a bounds-check branch per
 // lane, a uniform-buffer load a branch-free gather, and the 48 weight loads per input
 // channel and kernel row dominate (the uniform variant runs 1.25-1.5x faster). Uniform
-// arrays have a fixed size, so the weights (at most UNIFORM_WEIGHTS values) are first
-// copied by `weight_to_uniform` into a 64 KiB scratch bound both as `weight_stage`
-// there and as `weight_u` here (the rest of it is never read). A template rather than
+// arrays have a fixed size, so the weights (at most UNIFORM_WEIGHTS values, from
+// `w_base` on) are first copied by `weight_to_uniform` into a 64 KiB scratch bound both
+// as `weight_stage` there and as `weight_u` here (the rest of it is never read). A template rather than
 // one body choosing its loads by a flag: that would make both entry points statically
 // use (and so need bound) both weight bindings.
 const UNIFORM_WEIGHTS: u32 = 16384u;
@@ -232,8 +235,8 @@ fn weight_uniform_at(o: u32, i: u32, tap: u32, kk: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn weight_to_uniform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let idx = flat_id(gid, nwg);
-    if (idx >= arrayLength(&weight)) { return; }
-    weight_stage[idx] = weight[idx];
+    if (idx >= min(arrayLength(&weight) - p.w_base, UNIFORM_WEIGHTS)) { return; }
+    weight_stage[idx] = weight[p.w_base + idx];
 }
 
 // #template direct16($name, $weight_at)
@@ -272,7 +275,7 @@ fn $name(k: u32, id: u32) {
         for (var kh = 0u; kh < k; kh++) {
             let hin = i32(h) + i32(kh) - pad;
             if (hin < 0 || hin >= i32(p.height)) { continue; }
-            let base = ((n * p.cin + i) * p.height + u32(hin)) * p.width;
+            let base = p.in_base + ((n * p.cin + i) * p.height + u32(hin)) * p.width;
             var xs: array<f32, 10>;
             for (var j = 0u; j < DIRECT_COLS + k - 1u; j++) {
                 let win = i32(col0 + j) - pad;
@@ -302,7 +305,7 @@ fn $name(k: u32, id: u32) {
         for (var c = 0u; c < 16u; c++) {
             let o = o0 + c;
             if (o < p.cout) {
-                store_out(((n * p.cout + o) * p.height + h) * p.width + col, vals[c / 4u][c % 4u]);
+                store_out(p.out_base + ((n * p.cout + o) * p.height + h) * p.width + col, vals[c / 4u][c % 4u]);
             }
         }
     }

@@ -162,3 +162,138 @@ fn winograd_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// F(4x4, 3x3): 4x4 output tiles from 6x6 input tiles, 36 multiplies per tile and input
+// channel instead of 144, with
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// Coefficients up to 8 and sixths, which are not exact in binary: its rounding error is
+// a few times F(2x2)'s (still within the tolerance of the f64 twin tests). Same
+// layouts with 36 elements (e = 6 * row + column) and tiles = ceil(h / 4) * ceil(w / 4).
+
+fn bt6(d: array<f32, 6>) -> array<f32, 6> {
+    return array<f32, 6>(
+        4.0 * d[0] - 5.0 * d[2] + d[4],
+        -4.0 * (d[1] + d[2]) + d[3] + d[4],
+        4.0 * (d[1] - d[2]) - d[3] + d[4],
+        2.0 * (d[3] - d[1]) - d[2] + d[4],
+        2.0 * (d[1] - d[3]) - d[2] + d[4],
+        4.0 * d[1] - 5.0 * d[3] + d[5],
+    );
+}
+
+@compute @workgroup_size(WG)
+fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.batch * p.cin * p.tiles;
+    if (id >= count) { return; }
+    let t = id % p.tiles;
+    let plane = (id / p.tiles) * p.height * p.width;
+    let h0 = 4 * i32(t / p.tiles_w) - 1;
+    let w0 = 4 * i32(t % p.tiles_w) - 1;
+    // B^T d: column by column of the 6x6 tile.
+    var cols: array<array<f32, 6>, 6>; // cols[c][r] = (B^T d)[r][c]
+    for (var c = 0; c < 6; c++) {
+        let w = w0 + c;
+        let col_inside = w >= 0 && w < i32(p.width);
+        let ww = u32(clamp(w, 0, i32(p.width) - 1));
+        var d: array<f32, 6>;
+        for (var r = 0; r < 6; r++) {
+            let h = h0 + r;
+            let inside = col_inside && h >= 0 && h < i32(p.height);
+            d[r] = select(0.0, inp[plane + u32(clamp(h, 0, i32(p.height) - 1)) * p.width + ww], inside);
+        }
+        cols[c] = bt6(d);
+    }
+    // (B^T d) B: row by row.
+    for (var r = 0u; r < 6u; r++) {
+        let vr = bt6(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));
+        for (var c = 0u; c < 6u; c++) {
+            v[(6u * r + c) * count + id] = vr[c];
+        }
+    }
+}
+
+fn g6(a: f32, b: f32, c: f32) -> array<f32, 6> {
+    return array<f32, 6>(
+        0.25 * a,
+        -(a + b + c) / 6.0,
+        -(a - b + c) / 6.0,
+        a / 24.0 + b / 12.0 + c / 6.0,
+        a / 24.0 - b / 12.0 + c / 6.0,
+        c,
+    );
+}
+
+@compute @workgroup_size(WG)
+fn winograd4_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.cout * p.cin;
+    if (id >= count) { return; }
+    let o = id / p.cin;
+    let i = id % p.cin;
+    // G g: G applied to each column of g, giving 6 rows of 3.
+    var gg: array<array<f32, 3>, 6>;
+    for (var kw = 0u; kw < 3u; kw++) {
+        let col = g6(weight_at(o, i, kw), weight_at(o, i, 3u + kw), weight_at(o, i, 6u + kw));
+        for (var r = 0u; r < 6u; r++) {
+            gg[r][kw] = col[r];
+        }
+    }
+    // (G g) G^T: G applied to each row.
+    for (var r = 0u; r < 6u; r++) {
+        let ur = g6(gg[r][0], gg[r][1], gg[r][2]);
+        for (var c = 0u; c < 6u; c++) {
+            u[(6u * r + c) * count + id] = ur[c];
+        }
+    }
+}
+
+fn at4(m: array<f32, 6>) -> vec4<f32> {
+    return vec4<f32>(
+        m[0] + m[1] + m[2] + m[3] + m[4],
+        m[1] - m[2] + 2.0 * (m[3] - m[4]),
+        m[1] + m[2] + 4.0 * (m[3] + m[4]),
+        m[1] - m[2] + 8.0 * (m[3] - m[4]) + m[5],
+    );
+}
+
+@compute @workgroup_size(WG)
+fn winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.batch * p.cout * p.tiles;
+    if (id >= count) { return; }
+    let t = id % p.tiles;
+    let plane = id / p.tiles;
+    // A^T M: column by column.
+    var cols: array<vec4<f32>, 6>; // cols[c][r] = (A^T M)[r][c]
+    for (var c = 0u; c < 6u; c++) {
+        var mc: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            mc[r] = m[(6u * r + c) * count + id];
+        }
+        cols[c] = at4(mc);
+    }
+    let b = select(0.0, bias[(plane % p.cout)], p.use_bias == 1u);
+    let h0 = 4u * (t / p.tiles_w);
+    let w0 = 4u * (t % p.tiles_w);
+    for (var r = 0u; r < 4u; r++) {
+        // (A^T M) A: row r.
+        let yr = at4(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));
+        let h = h0 + r;
+        for (var c = 0u; c < 4u; c++) {
+            let w = w0 + c;
+            if (h < p.height && w < p.width) {
+                let at = (plane * p.height + h) * p.width + w;
+                let val = yr[c] + b;
+                if (p.accumulate == 1u) {
+                    out[at] = out[at] + val;
+                } else {
+                    out[at] = val;
+                }
+            }
+        }
+    }
+}

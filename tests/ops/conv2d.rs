@@ -240,7 +240,7 @@ fn uniform_weights_variant_refuses_weights_past_64_kib() {
     );
 }
 
-/// Winograd takes 3x3 kernels whose transformed input (16 values per 2x2 tile and
+/// Winograd takes 3x3 kernels whose transformed input (16 or 36 values per tile and
 /// channel) fits one storage binding; past that, asking for it is a clear error.
 #[test]
 fn winograd_refuses_1x1_kernels_and_transforms_past_a_binding() {
@@ -253,27 +253,30 @@ fn winograd_refuses_1x1_kernels_and_transforms_past_a_binding() {
         w: 5,
         k: 3,
     };
-    assert!(Gemm::Winograd.fits(&gpu, s));
-    assert!(!Gemm::Winograd.fits(&gpu, ConvShape { k: 1, ..s }));
     let limit = gpu.device.limits().max_storage_buffer_binding_size as usize;
-    // 16 transformed values of 4 bytes per tile: a batch whose V passes the limit.
-    let past = ConvShape {
-        n: limit / (16 * 4 * s.cin * 9) + 1,
-        ..s
-    };
-    assert!(!Gemm::Winograd.fits(&gpu, past));
-    let x = gpu.zeros([s.n, s.cin, s.h, s.w]).unwrap();
-    let w = gpu.zeros([s.cout, s.cin, 1, 1]).unwrap();
-    let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
-    let kernels = ConvKernels {
-        forward: Gemm::Winograd,
-        ..ConvKernels::family(gpu.kernels)
-    };
-    let e = conv2d::forward_with(&gpu, kernels, &x, &w, None, &y)
-        .err()
-        .expect("must fail")
-        .to_string();
-    assert!(e.contains("Winograd takes 3x3 kernels"), "{e}");
+    // (elements, tiles of a 5x5 image)
+    for (gemm, elements, tiles) in [(Gemm::Winograd, 16, 9), (Gemm::Winograd4, 36, 4)] {
+        assert!(gemm.fits(&gpu, s));
+        assert!(!gemm.fits(&gpu, ConvShape { k: 1, ..s }));
+        // 4 bytes per transformed value: a batch whose V passes the limit.
+        let past = ConvShape {
+            n: limit / (elements * 4 * s.cin * tiles) + 1,
+            ..s
+        };
+        assert!(!gemm.fits(&gpu, past), "{gemm:?}");
+        let x = gpu.zeros([s.n, s.cin, s.h, s.w]).unwrap();
+        let w = gpu.zeros([s.cout, s.cin, 1, 1]).unwrap();
+        let y = gpu.empty([s.n, s.cout, s.h, s.w]).unwrap();
+        let kernels = ConvKernels {
+            forward: gemm,
+            ..ConvKernels::family(gpu.kernels)
+        };
+        let e = conv2d::forward_with(&gpu, kernels, &x, &w, None, &y)
+            .err()
+            .expect("must fail")
+            .to_string();
+        assert!(e.contains("Winograd takes 3x3 kernels"), "{e}");
+    }
 }
 
 #[test]
@@ -509,7 +512,7 @@ fn every_kernel_variant_gives_the_same_bits() {
             gpu.read(t).unwrap().iter().map(|v| v.to_bits()).collect()
         };
         let mut first: Option<(Vec<u32>, Vec<u32>)> = None;
-        for gemm in Gemm::ALL.into_iter().filter(|g| *g != Gemm::Winograd) {
+        for gemm in Gemm::ALL.into_iter().filter(|g| !g.is_winograd()) {
             let kernels = ConvKernels {
                 forward: gemm,
                 ..ConvKernels::family(realnvp::runtime::KernelFamily::Direct)

@@ -6,7 +6,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::shape::{ConvShape, conv_shape};
-use super::winograd;
+use super::winograd::{self, Tile};
 use crate::error::{Result, shape_err};
 use crate::ops::{GradMode, Op, distinct};
 use crate::runtime::{Bind, Gpu, KernelFamily, Tensor, WG, Wgsl, grid};
@@ -40,7 +40,10 @@ struct Params {
     rows_per_chunk: u32,
     chunks: u32,
     w_group: u32,
-    _pad: u32,
+    in_base: u32,
+    out_base: u32,
+    w_base: u32,
+    _pad: [u32; 3],
 }
 
 /// The variants of the implicit GEMM that computes forward and grad input.
@@ -63,14 +66,17 @@ pub enum Gemm {
     /// As `Broadcast8` with 16 channels.
     Broadcast16,
     /// Winograd F(2x2, 3x3) (3x3 kernels only): input and weight transforms, the 16
-    /// GEMMs as one 1x1 `Direct16Uniform` (or `Direct16` past [`UNIFORM_WEIGHTS`]
-    /// transformed weights) convolution, the output transform. 2.25x fewer multiplies;
-    /// the only variant whose bits differ from the others (by rounding).
+    /// GEMMs as 1x1 `Direct16Uniform` convolutions (`Direct16` when one element's
+    /// transformed weights pass [`UNIFORM_WEIGHTS`]), the output transform. 2.25x fewer
+    /// multiplies; its bits differ from the direct variants' by rounding.
     Winograd,
+    /// Winograd F(4x4, 3x3): as `Winograd` with 36 GEMMs on a quarter of the tiles, 4x
+    /// fewer multiplies, and a few times its rounding error.
+    Winograd4,
 }
 
 impl Gemm {
-    pub const ALL: [Gemm; 8] = [
+    pub const ALL: [Gemm; 9] = [
         Gemm::Direct,
         Gemm::Direct8,
         Gemm::Direct16,
@@ -79,6 +85,7 @@ impl Gemm {
         Gemm::Broadcast8,
         Gemm::Broadcast16,
         Gemm::Winograd,
+        Gemm::Winograd4,
     ];
 
     fn entry(self, k: usize) -> &'static str {
@@ -90,7 +97,9 @@ impl Gemm {
             Gemm::Tiled => ["tiled_k3", "tiled_k1"],
             Gemm::Broadcast8 => ["broadcast8_k3", "broadcast8_k1"],
             Gemm::Broadcast16 => ["broadcast16_k3", "broadcast16_k1"],
-            Gemm::Winograd => unreachable!("Winograd runs the transforms and a direct kernel"),
+            Gemm::Winograd | Gemm::Winograd4 => {
+                unreachable!("Winograd runs its transforms and a direct kernel")
+            }
         };
         if k == 3 { k3 } else { k1 }
     }
@@ -113,9 +122,23 @@ impl Gemm {
     pub fn fits(self, gpu: &Gpu, s: ConvShape) -> bool {
         match self {
             Gemm::Direct16Uniform => uniform_weights_fit(gpu, s.cout * s.cin * s.k * s.k),
-            Gemm::Winograd => winograd::fits(gpu, s),
+            Gemm::Winograd | Gemm::Winograd4 => winograd::fits(gpu, self.tile().unwrap(), s),
             _ => true,
         }
+    }
+
+    /// The output tile of the Winograd variants.
+    fn tile(self) -> Option<Tile> {
+        match self {
+            Gemm::Winograd => Some(Tile::F2),
+            Gemm::Winograd4 => Some(Tile::F4),
+            _ => None,
+        }
+    }
+
+    /// Winograd: its bits differ from the direct variants' (by rounding).
+    pub fn is_winograd(self) -> bool {
+        self.tile().is_some()
     }
 
     /// Output channels x columns per invocation of the direct variants.
@@ -217,8 +240,8 @@ fn gemm(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
-    if variant == Gemm::Winograd {
-        return winograd_gemm(kind, gpu, s, params, inp, weight, bias, out);
+    if let Some(tile) = variant.tile() {
+        return winograd_gemm(kind, gpu, tile, s, params, inp, weight, bias, out);
     }
     if !variant.fits(gpu, s) {
         return shape_err(
@@ -263,13 +286,14 @@ fn gemm(
     if variant == Gemm::Direct16Uniform {
         // Written and read within this op's own dispatches: one buffer serves every conv.
         staged = gpu.scratch("conv2d uniform weights", [UNIFORM_WEIGHTS])?;
+        let count = (weight.numel() - p.w_base as usize).min(UNIFORM_WEIGHTS);
         dispatches.push(
             gpu.dispatch(
                 &SHADER,
                 "weight_to_uniform",
                 &p,
                 &[Bind::read(2, weight), Bind::write(11, &staged)],
-                grid(weight.numel(), WG),
+                grid(count, WG),
             )?
             .with_kind("conv2d weight staging"),
         );
@@ -284,13 +308,15 @@ fn gemm(
     Ok(dispatches)
 }
 
-/// [`gemm`] through Winograd: the weight and input transforms, the 16 GEMMs as one 1x1
-/// direct convolution over 16 groups of images, the output transform (with the bias,
-/// written or added as `params` says).
+/// [`gemm`] through Winograd with `tile`: the weight and input transforms, the
+/// element-wise GEMMs as 1x1 direct convolutions, each over a group of elements whose
+/// transformed weights fit the uniform buffer together (a group of images per element),
+/// then the output transform (with the bias, written or added as `params` says).
 #[allow(clippy::too_many_arguments)]
 fn winograd_gemm(
     kind: &'static str,
     gpu: &Gpu,
+    tile: Tile,
     s: ConvShape,
     params: Params,
     inp: &Tensor,
@@ -298,7 +324,7 @@ fn winograd_gemm(
     bias: Option<&Tensor>,
     out: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
-    if !winograd::fits(gpu, s) {
+    if !winograd::fits(gpu, tile, s) {
         return shape_err(
             OP,
             format!(
@@ -310,7 +336,7 @@ fn winograd_gemm(
             ),
         );
     }
-    let t = winograd::Transforms::new(gpu, s)?;
+    let t = winograd::Transforms::new(gpu, tile, s)?;
     let layout = winograd::WeightLayout {
         o_stride: params.o_stride,
         i_stride: params.i_stride,
@@ -321,34 +347,43 @@ fn winograd_gemm(
         t.weight(gpu, transform, weight, layout)?,
         t.input(gpu, transform, inp)?,
     ];
-    let g = t.gemm_shape();
-    let direct = if uniform_weights_fit(gpu, t.u.numel()) {
-        Gemm::Direct16Uniform
+    let per_element = s.cout * s.cin;
+    let (direct, group) = if uniform_weights_fit(gpu, per_element) {
+        (Gemm::Direct16Uniform, UNIFORM_WEIGHTS / per_element)
     } else {
-        Gemm::Direct16
+        (Gemm::Direct16, tile.elements())
     };
-    let gemm_params = Params {
-        batch: g.n as u32,
-        cin: g.cin as u32,
-        cout: g.cout as u32,
-        height: g.h as u32,
-        width: g.w as u32,
-        o_stride: g.cin as u32,
-        i_stride: 1,
-        w_group: s.n as u32,
-        ..Default::default()
-    };
-    dispatches.extend(gemm(
-        kind,
-        gpu,
-        direct,
-        g,
-        gemm_params,
-        &t.v,
-        &t.u,
-        None,
-        &t.m,
-    )?);
+    let elements = tile.elements();
+    for first in (0..elements).step_by(group) {
+        let count = group.min(elements - first);
+        let g = t.gemm_shape(count);
+        let one = t.gemm_shape(1);
+        let gemm_params = Params {
+            batch: g.n as u32,
+            cin: g.cin as u32,
+            cout: g.cout as u32,
+            height: g.h as u32,
+            width: g.w as u32,
+            o_stride: g.cin as u32,
+            i_stride: 1,
+            w_group: s.n as u32,
+            in_base: (first * one.n * one.cin * one.w) as u32,
+            out_base: (first * one.n * one.cout * one.w) as u32,
+            w_base: (first * per_element) as u32,
+            ..Default::default()
+        };
+        dispatches.extend(gemm(
+            kind,
+            gpu,
+            direct,
+            g,
+            gemm_params,
+            &t.v,
+            &t.u,
+            None,
+            &t.m,
+        )?);
+    }
     dispatches.push(t.output(gpu, transform, bias, out, params.accumulate == 1)?);
     Ok(dispatches)
 }

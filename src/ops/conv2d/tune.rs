@@ -79,7 +79,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
     let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
     let gemms: Vec<Gemm> = Gemm::ALL
         .into_iter()
-        .filter(|g| g.fits(gpu, p) && (g.is_direct() || *g == Gemm::Winograd || !cpu))
+        .filter(|g| g.fits(gpu, p) && (g.is_direct() || g.is_winograd() || !cpu))
         .collect();
     let grad_weights: Vec<WeightGrad> = WeightGrad::ALL
         .into_iter()

@@ -1,6 +1,7 @@
-//! The transforms of Winograd F(2x2, 3x3) (shaders/winograd.wgsl): the input, weight
-//! and output transforms around the 16 GEMMs that `kernels.rs` runs with a direct
-//! kernel. Its results differ from the direct kernels' by rounding only (docs/MODEL.md).
+//! The transforms of Winograd F(2x2, 3x3) and F(4x4, 3x3) (shaders/winograd.wgsl): the
+//! input, weight and output transforms around the 16 or 36 GEMMs that `kernels.rs` runs
+//! with a direct kernel. Their results differ from the direct kernels' by rounding only
+//! (docs/MODEL.md).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -11,8 +12,35 @@ use crate::wgsl;
 
 static SHADER: Wgsl = wgsl!("winograd");
 
-/// Elements of a transformed 4x4 tile: the number of GEMMs.
-pub(super) const ELEMENTS: usize = 16;
+/// The output tile: F(2x2, 3x3) or F(4x4, 3x3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tile {
+    F2,
+    F4,
+}
+
+impl Tile {
+    /// Outputs per tile side.
+    fn side(self) -> usize {
+        match self {
+            Tile::F2 => 2,
+            Tile::F4 => 4,
+        }
+    }
+
+    /// Elements of a transformed input tile ((side + 2)^2): the number of GEMMs.
+    pub fn elements(self) -> usize {
+        (self.side() + 2).pow(2)
+    }
+
+    /// The entry points of the input, weight and output transforms.
+    fn entries(self) -> [&'static str; 3] {
+        match self {
+            Tile::F2 => ["winograd_input", "winograd_weight", "winograd_output"],
+            Tile::F4 => ["winograd4_input", "winograd4_weight", "winograd4_output"],
+        }
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Default)]
@@ -44,6 +72,7 @@ pub(super) struct WeightLayout {
 /// transformed input V, weight U and product M, scratch shared with every other
 /// Winograd convolution of the same sizes.
 pub(super) struct Transforms {
+    pub tile: Tile,
     s: ConvShape,
     tiles_w: usize,
     tiles: usize,
@@ -53,37 +82,39 @@ pub(super) struct Transforms {
 }
 
 /// Tiles per image of an h x w plane and per row.
-fn tiles(s: ConvShape) -> (usize, usize) {
-    let tiles_w = s.w.div_ceil(2);
-    (s.h.div_ceil(2) * tiles_w, tiles_w)
+fn tiles(tile: Tile, s: ConvShape) -> (usize, usize) {
+    let tiles_w = s.w.div_ceil(tile.side());
+    (s.h.div_ceil(tile.side()) * tiles_w, tiles_w)
 }
 
-/// Whether convolutions of shape `s` can run through Winograd on `gpu`: 3x3 kernels,
-/// and V and M within one storage binding.
-pub(super) fn fits(gpu: &Gpu, s: ConvShape) -> bool {
-    let (tiles, _) = tiles(s);
-    let largest = ELEMENTS * s.n * s.cin.max(s.cout) * tiles * 4;
+/// Whether convolutions of shape `s` can run through Winograd with `tile` on `gpu`:
+/// 3x3 kernels, and V and M within one storage binding.
+pub(super) fn fits(gpu: &Gpu, tile: Tile, s: ConvShape) -> bool {
+    let (tiles, _) = tiles(tile, s);
+    let largest = tile.elements() * s.n * s.cin.max(s.cout) * tiles * 4;
     s.k == 3 && largest as u64 <= gpu.device.limits().max_storage_buffer_binding_size
 }
 
 impl Transforms {
-    pub fn new(gpu: &Gpu, s: ConvShape) -> Result<Transforms> {
-        let (tiles, tiles_w) = tiles(s);
+    pub fn new(gpu: &Gpu, tile: Tile, s: ConvShape) -> Result<Transforms> {
+        let (tiles, tiles_w) = tiles(tile, s);
+        let e = tile.elements();
         Ok(Transforms {
+            tile,
             s,
             tiles_w,
             tiles,
-            v: gpu.scratch("winograd input", [ELEMENTS, s.n, s.cin, tiles])?,
-            u: gpu.scratch("winograd weight", [ELEMENTS, s.cout, s.cin])?,
-            m: gpu.scratch("winograd product", [ELEMENTS, s.n, s.cout, tiles])?,
+            v: gpu.scratch("winograd input", [e, s.n, s.cin, tiles])?,
+            u: gpu.scratch("winograd weight", [e, s.cout, s.cin])?,
+            m: gpu.scratch("winograd product", [e, s.n, s.cout, tiles])?,
         })
     }
 
-    /// The shape of the 16 GEMMs as one 1x1 convolution: 16 groups of images, each
-    /// image a row of tiles.
-    pub fn gemm_shape(&self) -> ConvShape {
+    /// The shape of `elements` of the GEMMs as one 1x1 convolution: a group of images
+    /// per element, each image a row of tiles.
+    pub fn gemm_shape(&self, elements: usize) -> ConvShape {
         ConvShape {
-            n: ELEMENTS * self.s.n,
+            n: elements * self.s.n,
             h: 1,
             w: self.tiles,
             k: 1,
@@ -121,7 +152,7 @@ impl Transforms {
         Ok(gpu
             .dispatch(
                 &SHADER,
-                "winograd_weight",
+                self.tile.entries()[1],
                 &params,
                 &[Bind::read(2, weight), Bind::write(6, &self.u)],
                 grid(self.s.cout * self.s.cin, WG),
@@ -134,7 +165,7 @@ impl Transforms {
         Ok(gpu
             .dispatch(
                 &SHADER,
-                "winograd_input",
+                self.tile.entries()[0],
                 &self.params(),
                 &[Bind::read(1, inp), Bind::write(5, &self.v)],
                 grid(self.s.n * self.s.cin * self.tiles, WG),
@@ -159,7 +190,7 @@ impl Transforms {
         Ok(gpu
             .dispatch(
                 &SHADER,
-                "winograd_output",
+                self.tile.entries()[2],
                 &params,
                 &[
                     Bind::read(7, &self.m),
