@@ -297,3 +297,143 @@ fn winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Grad weight through F(4x4, 3x3): with dM = A dY A^T for each 4x4 tile dY of dy,
+//   dU[e][o][i] = sum over images and tiles of dM[e] * V[e]   (36 GEMMs reducing over tiles)
+//   dW[o][i]   += G^T dU[o][i] G
+// V is winograd4_input's (of x). The GEMMs write partial sums over chunks of the
+// (image, tile) pairs; `winograd4_weight_grad` adds the chunks, transforms and adds
+// into dweight. Here p.cin and p.cout are the forward conv's; p.tiles_w and p.tiles as
+// above; p.o_stride is the number of chunks, p.i_stride the pairs per chunk.
+@group(0) @binding(8) var<storage, read_write> dm: array<f32>;
+@group(0) @binding(9) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dweight: array<f32>;
+
+// A applied to a 4-vector.
+fn a6(y: vec4<f32>) -> array<f32, 6> {
+    return array<f32, 6>(
+        y.x,
+        y.x + y.y + y.z + y.w,
+        y.x - y.y + y.z - y.w,
+        y.x + 2.0 * y.y + 4.0 * y.z + 8.0 * y.w,
+        y.x - 2.0 * y.y + 4.0 * y.z - 8.0 * y.w,
+        y.w,
+    );
+}
+
+// dM for one tile of one dy plane: one invocation per (image, channel, tile).
+@compute @workgroup_size(WG)
+fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.batch * p.cout * p.tiles;
+    if (id >= count) { return; }
+    let t = id % p.tiles;
+    let plane = (id / p.tiles) * p.height * p.width;
+    let h0 = 4u * (t / p.tiles_w);
+    let w0 = 4u * (t % p.tiles_w);
+    // A dY: column by column (dY is 0 past the image).
+    var cols: array<array<f32, 6>, 4>; // cols[c][r] = (A dY)[r][c]
+    for (var c = 0u; c < 4u; c++) {
+        let w = w0 + c;
+        var y = vec4<f32>(0.0);
+        for (var r = 0u; r < 4u; r++) {
+            let h = h0 + r;
+            let inside = h < p.height && w < p.width;
+            y[r] = select(0.0, inp[plane + min(h, p.height - 1u) * p.width + min(w, p.width - 1u)], inside);
+        }
+        cols[c] = a6(y);
+    }
+    // (A dY) A^T: row by row.
+    for (var r = 0u; r < 6u; r++) {
+        let row = a6(vec4<f32>(cols[0][r], cols[1][r], cols[2][r], cols[3][r]));
+        for (var c = 0u; c < 6u; c++) {
+            dm[(6u * r + c) * count + id] = row[c];
+        }
+    }
+}
+
+// One invocation: element e, 16 output channels x 4 input channels, one chunk of the
+// (image, tile) pairs; partial[chunk][e][o][i].
+@compute @workgroup_size(WG)
+fn winograd4_grad_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let oblocks = (p.cout + 15u) / 16u;
+    let iblocks = (p.cin + 3u) / 4u;
+    let per_chunk = 36u * oblocks * iblocks;
+    let chunk = id / per_chunk;
+    if (chunk >= p.o_stride) { return; }
+    let e = (id / (oblocks * iblocks)) % 36u;
+    let o0 = ((id / iblocks) % oblocks) * 16u;
+    let i0 = (id % iblocks) * 4u;
+    let pairs = p.batch * p.tiles;
+    let begin = chunk * p.i_stride;
+    let end = min(pairs, begin + p.i_stride);
+    let dm_e = e * p.batch * p.cout * p.tiles;
+    let v_e = e * p.batch * p.cin * p.tiles;
+    // Channels past the last read the last and are never stored.
+    var oc: array<u32, 16>;
+    for (var c = 0u; c < 16u; c++) { oc[c] = min(o0 + c, p.cout - 1u) * p.tiles; }
+    var ic: array<u32, 4>;
+    for (var c = 0u; c < 4u; c++) { ic[c] = min(i0 + c, p.cin - 1u) * p.tiles; }
+    var acc: array<vec4<f32>, 16>;
+    for (var q = begin; q < end; q++) {
+        let n = q / p.tiles;
+        let t = q % p.tiles;
+        let vb = v_e + n * p.cin * p.tiles + t;
+        let x = vec4<f32>(v[vb + ic[0]], v[vb + ic[1]], v[vb + ic[2]], v[vb + ic[3]]);
+        let db = dm_e + n * p.cout * p.tiles + t;
+        for (var c = 0u; c < 16u; c++) {
+            acc[c] = fma(vec4<f32>(dm[db + oc[c]]), x, acc[c]);
+        }
+    }
+    let base = (chunk * 36u + e) * p.cout;
+    for (var c = 0u; c < 16u; c++) {
+        let o = o0 + c;
+        for (var j = 0u; j < 4u; j++) {
+            let i = i0 + j;
+            if (o < p.cout && i < p.cin) {
+                partial[(base + o) * p.cin + i] = acc[c][j];
+            }
+        }
+    }
+}
+
+// G^T applied to a 6-vector.
+fn gt3(u: array<f32, 6>) -> vec3<f32> {
+    return vec3<f32>(
+        0.25 * u[0] - (u[1] + u[2]) / 6.0 + (u[3] + u[4]) / 24.0,
+        (u[2] - u[1]) / 6.0 + (u[3] - u[4]) / 12.0,
+        (u[3] + u[4] - u[1] - u[2]) / 6.0 + u[5],
+    );
+}
+
+// dW[o][i] += G^T (sum over chunks of partial[chunk][.][o][i]) G: one invocation per
+// (o, i).
+@compute @workgroup_size(WG)
+fn winograd4_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let count = p.cout * p.cin;
+    if (id >= count) { return; }
+    // G^T dU: column by column, each column summed over the chunks first.
+    var cols: array<vec3<f32>, 6>; // cols[c][kh] = (G^T dU)[kh][c]
+    for (var c = 0u; c < 6u; c++) {
+        var col: array<f32, 6>;
+        for (var r = 0u; r < 6u; r++) {
+            var s = 0.0;
+            for (var chunk = 0u; chunk < p.o_stride; chunk++) {
+                s += partial[(chunk * 36u + 6u * r + c) * count + id];
+            }
+            col[r] = s;
+        }
+        cols[c] = gt3(col);
+    }
+    // (G^T dU) G: row by row.
+    for (var kh = 0u; kh < 3u; kh++) {
+        let row = gt3(array<f32, 6>(cols[0][kh], cols[1][kh], cols[2][kh], cols[3][kh], cols[4][kh], cols[5][kh]));
+        for (var kw = 0u; kw < 3u; kw++) {
+            let at = id * 9u + 3u * kh + kw;
+            dweight[at] = dweight[at] + row[kw];
+        }
+    }
+}

@@ -122,7 +122,7 @@ pub fn run(
                 time_op(gpu, &grad_input, reps)?,
             )?;
         }
-        for family in WeightGrad::ALL {
+        for family in WeightGrad::ALL.into_iter().filter(|f| f.fits(gpu, s)) {
             let grads = ConvGrads {
                 dx: None,
                 dweight: &dw,

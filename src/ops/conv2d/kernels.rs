@@ -167,16 +167,38 @@ pub enum WeightGrad {
     Direct16,
     /// 32 x 64 tiles of (output channel, input channel x tap) through workgroup memory.
     Tiled,
+    /// Winograd F(4x4, 3x3) (3x3 kernels only): 36 GEMMs reducing dM = A dY A^T times
+    /// V over the tiles, then dW += G^T dU G. 4x fewer multiplies; its bits differ from
+    /// the direct variants' by rounding.
+    Winograd4,
 }
 
 impl WeightGrad {
-    pub const ALL: [WeightGrad; 3] = [WeightGrad::Direct, WeightGrad::Direct16, WeightGrad::Tiled];
+    pub const ALL: [WeightGrad; 4] = [
+        WeightGrad::Direct,
+        WeightGrad::Direct16,
+        WeightGrad::Tiled,
+        WeightGrad::Winograd4,
+    ];
+
+    /// Whether this variant can run convolutions of shape `s` on `gpu`.
+    pub fn fits(self, gpu: &Gpu, s: ConvShape) -> bool {
+        self != WeightGrad::Winograd4 || winograd::fits(gpu, Tile::F4, s)
+    }
+
+    /// Winograd: its bits differ from the direct variants' (by rounding).
+    pub fn is_winograd(self) -> bool {
+        self == WeightGrad::Winograd4
+    }
 
     fn entry(self, k: usize) -> &'static str {
         let [k3, k1] = match self {
             WeightGrad::Direct => ["wgrad_direct_k3", "wgrad_direct_k1"],
             WeightGrad::Direct16 => ["wgrad_direct16_k3", "wgrad_direct16_k1"],
             WeightGrad::Tiled => ["wgrad_tiled_k3", "wgrad_tiled_k1"],
+            WeightGrad::Winograd4 => {
+                unreachable!("Winograd runs its transforms and its own GEMM")
+            }
         };
         if k == 3 { k3 } else { k1 }
     }
@@ -205,10 +227,15 @@ impl ConvKernels {
                 Gemm::Direct16
             }
         };
+        let grad_weight = if self.grad_weight.fits(gpu, s) {
+            self.grad_weight
+        } else {
+            WeightGrad::Direct16
+        };
         ConvKernels {
             forward: fit(self.forward),
             grad_input: fit(self.grad_input),
-            ..self
+            grad_weight,
         }
     }
 
@@ -595,6 +622,25 @@ fn weight_grad(
     dy: &Tensor,
     dweight: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
+    let kind = "conv2d grad weight";
+    if variant == WeightGrad::Winograd4 {
+        if !variant.fits(gpu, s) {
+            return shape_err(
+                OP_BACKWARD,
+                format!(
+                    "Winograd takes 3x3 kernels whose transformed input and output fit one \
+                     storage binding ({} bytes); x {:?} with weight [{}, {}, {}, {}] does not",
+                    gpu.device.limits().max_storage_buffer_binding_size,
+                    [s.n, s.cin, s.h, s.w],
+                    s.cout,
+                    s.cin,
+                    s.k,
+                    s.k
+                ),
+            );
+        }
+        return winograd::weight_grad(gpu, kind, s, x, dy, dweight);
+    }
     let kk = s.k * s.k;
     let rows = s.n * s.h;
     let channels = match variant {
@@ -629,6 +675,7 @@ fn weight_grad(
             s.cout.div_ceil(TILE_O) as u32,
             chunks as u32,
         ],
+        WeightGrad::Winograd4 => unreachable!("returned above"),
     };
     let name = variant.entry(s.k);
     let partials = gpu
@@ -643,7 +690,7 @@ fn weight_grad(
             ],
             workgroups,
         )?
-        .with_kind("conv2d grad weight");
+        .with_kind(kind);
     let reduce = gpu
         .dispatch(
             &SHADER,
@@ -652,6 +699,6 @@ fn weight_grad(
             &[Bind::write(6, &partial), Bind::write(7, dweight)],
             grid(per_chunk, WG),
         )?
-        .with_kind("conv2d grad weight");
+        .with_kind(kind);
     Ok(vec![partials, reduce])
 }

@@ -83,7 +83,7 @@ fn measure(gpu: &Gpu, p: ConvShape) -> Result<ConvKernels> {
         .collect();
     let grad_weights: Vec<WeightGrad> = WeightGrad::ALL
         .into_iter()
-        .filter(|f| !(cpu && *f == WeightGrad::Tiled))
+        .filter(|f| f.fits(gpu, p) && !(cpu && *f == WeightGrad::Tiled))
         .collect();
 
     let forward = fastest(gpu, &gemms, |g| {

@@ -203,3 +203,68 @@ impl Transforms {
             .with_kind(kind))
     }
 }
+
+/// Grad weight through F(4x4, 3x3) for the forward convolution of shape `s`, added into
+/// `dweight`: V of x and dM of dy, the 36 GEMMs reducing over chunks of (image, tile)
+/// pairs into partial sums, then one pass that adds the chunks, transforms back and adds
+/// into dweight.
+pub(super) fn weight_grad(
+    gpu: &Gpu,
+    kind: &'static str,
+    s: ConvShape,
+    x: &Tensor,
+    dy: &Tensor,
+    dweight: &Tensor,
+) -> Result<Vec<Dispatch>> {
+    let t = Transforms::new(gpu, Tile::F4, s)?;
+    let elements = Tile::F4.elements();
+    let pairs = s.n * t.tiles;
+    // Enough invocations to fill the adapter (as the direct grad weight does), each
+    // reducing over at least a few pairs.
+    let per_chunk = elements * s.cout.div_ceil(16) * s.cin.div_ceil(4);
+    let wanted = 8192usize.div_ceil(per_chunk).clamp(1, pairs);
+    let pairs_per_chunk = pairs.div_ceil(wanted);
+    let chunks = pairs.div_ceil(pairs_per_chunk);
+    let partial = gpu.scratch(
+        "winograd grad weight partial sums",
+        [chunks, elements, s.cout, s.cin],
+    )?;
+    let params = Params {
+        o_stride: chunks as u32,
+        i_stride: pairs_per_chunk as u32,
+        ..t.params()
+    };
+    // dM has M's shape: its scratch serves.
+    let dm = &t.m;
+    Ok(vec![
+        t.input(gpu, kind, x)?,
+        gpu.dispatch(
+            &SHADER,
+            "winograd4_grad_output",
+            &params,
+            &[Bind::read(1, dy), Bind::write(8, dm)],
+            grid(s.n * s.cout * t.tiles, WG),
+        )?
+        .with_kind(kind),
+        gpu.dispatch(
+            &SHADER,
+            "winograd4_grad_gemm",
+            &params,
+            &[
+                Bind::write(5, &t.v),
+                Bind::write(8, dm),
+                Bind::write(9, &partial),
+            ],
+            grid(chunks * per_chunk, WG),
+        )?
+        .with_kind(kind),
+        gpu.dispatch(
+            &SHADER,
+            "winograd4_weight_grad",
+            &params,
+            &[Bind::write(9, &partial), Bind::write(10, dweight)],
+            grid(s.cout * s.cin, WG),
+        )?
+        .with_kind(kind),
+    ])
+}
