@@ -353,19 +353,20 @@ fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     }
 }
 
-// One invocation: element e, 16 output channels x 4 input channels, one chunk of the
-// (image, tile) pairs; partial[chunk][e][o][i].
+// One invocation: element e, 16 output channels x 8 input channels, one chunk of the
+// (image, tile) pairs; partial[chunk][e][o][i]. Each pair loads 24 values for 128
+// multiply-adds.
 @compute @workgroup_size(WG)
 fn winograd4_grad_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
     let oblocks = (p.cout + 15u) / 16u;
-    let iblocks = (p.cin + 3u) / 4u;
+    let iblocks = (p.cin + 7u) / 8u;
     let per_chunk = 36u * oblocks * iblocks;
     let chunk = id / per_chunk;
     if (chunk >= p.o_stride) { return; }
     let e = (id / (oblocks * iblocks)) % 36u;
     let o0 = ((id / iblocks) % oblocks) * 16u;
-    let i0 = (id % iblocks) * 4u;
+    let i0 = (id % iblocks) * 8u;
     let pairs = p.batch * p.tiles;
     let begin = chunk * p.i_stride;
     let end = min(pairs, begin + p.i_stride);
@@ -374,26 +375,31 @@ fn winograd4_grad_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     // Channels past the last read the last and are never stored.
     var oc: array<u32, 16>;
     for (var c = 0u; c < 16u; c++) { oc[c] = min(o0 + c, p.cout - 1u) * p.tiles; }
-    var ic: array<u32, 4>;
-    for (var c = 0u; c < 4u; c++) { ic[c] = min(i0 + c, p.cin - 1u) * p.tiles; }
-    var acc: array<vec4<f32>, 16>;
+    var ic: array<u32, 8>;
+    for (var c = 0u; c < 8u; c++) { ic[c] = min(i0 + c, p.cin - 1u) * p.tiles; }
+    var lo: array<vec4<f32>, 16>;
+    var hi: array<vec4<f32>, 16>;
     for (var q = begin; q < end; q++) {
         let n = q / p.tiles;
         let t = q % p.tiles;
         let vb = v_e + n * p.cin * p.tiles + t;
-        let x = vec4<f32>(v[vb + ic[0]], v[vb + ic[1]], v[vb + ic[2]], v[vb + ic[3]]);
+        let x0 = vec4<f32>(v[vb + ic[0]], v[vb + ic[1]], v[vb + ic[2]], v[vb + ic[3]]);
+        let x1 = vec4<f32>(v[vb + ic[4]], v[vb + ic[5]], v[vb + ic[6]], v[vb + ic[7]]);
         let db = dm_e + n * p.cout * p.tiles + t;
         for (var c = 0u; c < 16u; c++) {
-            acc[c] = fma(vec4<f32>(dm[db + oc[c]]), x, acc[c]);
+            let g = vec4<f32>(dm[db + oc[c]]);
+            lo[c] = fma(g, x0, lo[c]);
+            hi[c] = fma(g, x1, hi[c]);
         }
     }
     let base = (chunk * 36u + e) * p.cout;
     for (var c = 0u; c < 16u; c++) {
         let o = o0 + c;
-        for (var j = 0u; j < 4u; j++) {
+        let vals = array<vec4<f32>, 2>(lo[c], hi[c]);
+        for (var j = 0u; j < 8u; j++) {
             let i = i0 + j;
             if (o < p.cout && i < p.cin) {
-                partial[(base + o) * p.cin + i] = acc[c][j];
+                partial[(base + o) * p.cin + i] = vals[j / 4u][j % 4u];
             }
         }
     }

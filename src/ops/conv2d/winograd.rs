@@ -221,7 +221,7 @@ pub(super) fn weight_grad(
     let pairs = s.n * t.tiles;
     // Enough invocations to fill the adapter (as the direct grad weight does), each
     // reducing over at least a few pairs.
-    let per_chunk = elements * s.cout.div_ceil(16) * s.cin.div_ceil(4);
+    let per_chunk = elements * s.cout.div_ceil(16) * s.cin.div_ceil(8);
     let wanted = 8192usize.div_ceil(per_chunk).clamp(1, pairs);
     let pairs_per_chunk = pairs.div_ceil(wanted);
     let chunks = pairs.div_ceil(pairs_per_chunk);
