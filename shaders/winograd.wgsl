@@ -8,12 +8,14 @@
 // with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5;
 // 0 0 1] and A^T = [1 1 1 0; 0 1 -1 -1]. Every coefficient is 0, +-1 or +-1/2, so the
 // transforms add and halve and the result differs from the direct sum only by rounding.
-// The 16 GEMMs run as one 1x1 convolution of the direct kernels in conv2d.wgsl (its
-// `w_group` picks U's element block per block of images); this file holds the
-// transforms. The weight is read through strides, as in conv2d.wgsl, so grad input
+// The 16 GEMMs run as a 1x1 convolution of the direct kernels in conv2d.wgsl, one
+// "image" per element whose pixels are all the batch's tiles (its `w_group` picks U's
+// element block per image); this file holds the transforms. The weight is read through strides, as in conv2d.wgsl, so grad input
 // (transposed, flipped weights) runs through the same kernels.
-// Layouts: V [16, batch, cin, tiles], U [16, cout, cin], M [16, batch, cout, tiles],
+// Layouts: V [16, cin, batch, tiles], U [16, cout, cin], M [16, cout, batch, tiles],
 // element e = 4 * row + column of the 4x4 tile, tiles = ceil(h / 2) * ceil(w / 2).
+// An invocation of the input transform is numbered id = (n * cin + i) * tiles + t, and
+// writes at `transformed(..)`; the output transform reads M at the same place.
 
 struct Params {
     batch: u32,
@@ -38,6 +40,12 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
 @group(0) @binding(6) var<storage, read_write> u: array<f32>;
 @group(0) @binding(7) var<storage, read> m: array<f32>;
+
+// Where tile t of plane n * channels + c sits in one element's block of V, M or dM
+// ([channels, batch, tiles]).
+fn transformed(plane: u32, t: u32, channels: u32) -> u32 {
+    return ((plane % channels) * p.batch + plane / channels) * p.tiles + t;
+}
 
 // One row of the 4x4 input tile: inp at row h, columns w0 .. w0 + 3 of a plane, 0 outside.
 fn input_row(plane: u32, h: i32, w0: i32) -> vec4<f32> {
@@ -65,7 +73,8 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let count = p.batch * p.cin * p.tiles;
     if (id >= count) { return; }
     let t = id % p.tiles;
-    let plane = (id / p.tiles) * p.height * p.width;
+    let index = id / p.tiles;
+    let plane = index * p.height * p.width;
     let h0 = 2 * i32(t / p.tiles_w) - 1;
     let w0 = 2 * i32(t % p.tiles_w) - 1;
     let d0 = input_row(plane, h0, w0);
@@ -74,10 +83,11 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let d3 = input_row(plane, h0 + 3, w0);
     // B^T d, then (B^T d) B row by row.
     let rows = array<vec4<f32>, 4>(d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+    let at = transformed(index, t, p.cin);
     for (var r = 0u; r < 4u; r++) {
         let vr = bt(rows[r].x, rows[r].y, rows[r].z, rows[r].w);
         for (var c = 0u; c < 4u; c++) {
-            v[(4u * r + c) * count + id] = vr[c];
+            v[(4u * r + c) * count + at] = vr[c];
         }
     }
 }
@@ -132,9 +142,10 @@ fn winograd_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let t = id % p.tiles;
     let plane = id / p.tiles;
     var mr: array<vec4<f32>, 4>;
+    let src = transformed(plane, t, p.cout);
     for (var r = 0u; r < 4u; r++) {
         for (var c = 0u; c < 4u; c++) {
-            mr[r][c] = m[(4u * r + c) * count + id];
+            mr[r][c] = m[(4u * r + c) * count + src];
         }
     }
     // A^T M, then (A^T M) A.
@@ -190,7 +201,8 @@ fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let count = p.batch * p.cin * p.tiles;
     if (id >= count) { return; }
     let t = id % p.tiles;
-    let plane = (id / p.tiles) * p.height * p.width;
+    let index = id / p.tiles;
+    let plane = index * p.height * p.width;
     let h0 = 4 * i32(t / p.tiles_w) - 1;
     let w0 = 4 * i32(t % p.tiles_w) - 1;
     // B^T d: column by column of the 6x6 tile.
@@ -208,10 +220,11 @@ fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         cols[c] = bt6(d);
     }
     // (B^T d) B: row by row.
+    let at = transformed(index, t, p.cin);
     for (var r = 0u; r < 6u; r++) {
         let vr = bt6(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));
         for (var c = 0u; c < 6u; c++) {
-            v[(6u * r + c) * count + id] = vr[c];
+            v[(6u * r + c) * count + at] = vr[c];
         }
     }
 }
@@ -269,10 +282,11 @@ fn winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let plane = id / p.tiles;
     // A^T M: column by column.
     var cols: array<vec4<f32>, 6>; // cols[c][r] = (A^T M)[r][c]
+    let src = transformed(plane, t, p.cout);
     for (var c = 0u; c < 6u; c++) {
         var mc: array<f32, 6>;
         for (var r = 0u; r < 6u; r++) {
-            mc[r] = m[(6u * r + c) * count + id];
+            mc[r] = m[(6u * r + c) * count + src];
         }
         cols[c] = at4(mc);
     }
@@ -329,7 +343,8 @@ fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     let count = p.batch * p.cout * p.tiles;
     if (id >= count) { return; }
     let t = id % p.tiles;
-    let plane = (id / p.tiles) * p.height * p.width;
+    let index = id / p.tiles;
+    let plane = index * p.height * p.width;
     let h0 = 4u * (t / p.tiles_w);
     let w0 = 4u * (t % p.tiles_w);
     // A dY: column by column (dY is 0 past the image).
@@ -345,10 +360,11 @@ fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
         cols[c] = a6(y);
     }
     // (A dY) A^T: row by row.
+    let at = transformed(index, t, p.cout);
     for (var r = 0u; r < 6u; r++) {
         let row = a6(vec4<f32>(cols[0][r], cols[1][r], cols[2][r], cols[3][r]));
         for (var c = 0u; c < 6u; c++) {
-            dm[(6u * r + c) * count + id] = row[c];
+            dm[(6u * r + c) * count + at] = row[c];
         }
     }
 }
@@ -370,24 +386,19 @@ fn winograd4_grad_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     let pairs = p.batch * p.tiles;
     let begin = chunk * p.i_stride;
     let end = min(pairs, begin + p.i_stride);
-    let dm_e = e * p.batch * p.cout * p.tiles;
-    let v_e = e * p.batch * p.cin * p.tiles;
+    // Pair q = n * tiles + t of channel c of element e: (e * channels + c) * pairs + q.
     // Channels past the last read the last and are never stored.
     var oc: array<u32, 16>;
-    for (var c = 0u; c < 16u; c++) { oc[c] = min(o0 + c, p.cout - 1u) * p.tiles; }
+    for (var c = 0u; c < 16u; c++) { oc[c] = (e * p.cout + min(o0 + c, p.cout - 1u)) * pairs; }
     var ic: array<u32, 8>;
-    for (var c = 0u; c < 8u; c++) { ic[c] = min(i0 + c, p.cin - 1u) * p.tiles; }
+    for (var c = 0u; c < 8u; c++) { ic[c] = (e * p.cin + min(i0 + c, p.cin - 1u)) * pairs; }
     var lo: array<vec4<f32>, 16>;
     var hi: array<vec4<f32>, 16>;
     for (var q = begin; q < end; q++) {
-        let n = q / p.tiles;
-        let t = q % p.tiles;
-        let vb = v_e + n * p.cin * p.tiles + t;
-        let x0 = vec4<f32>(v[vb + ic[0]], v[vb + ic[1]], v[vb + ic[2]], v[vb + ic[3]]);
-        let x1 = vec4<f32>(v[vb + ic[4]], v[vb + ic[5]], v[vb + ic[6]], v[vb + ic[7]]);
-        let db = dm_e + n * p.cout * p.tiles + t;
+        let x0 = vec4<f32>(v[ic[0] + q], v[ic[1] + q], v[ic[2] + q], v[ic[3] + q]);
+        let x1 = vec4<f32>(v[ic[4] + q], v[ic[5] + q], v[ic[6] + q], v[ic[7] + q]);
         for (var c = 0u; c < 16u; c++) {
-            let g = vec4<f32>(dm[db + oc[c]]);
+            let g = vec4<f32>(dm[oc[c] + q]);
             lo[c] = fma(g, x0, lo[c]);
             hi[c] = fma(g, x1, hi[c]);
         }

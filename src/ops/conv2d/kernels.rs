@@ -337,7 +337,7 @@ fn gemm(
 
 /// [`gemm`] through Winograd with `tile`: the weight and input transforms, the
 /// element-wise GEMMs as 1x1 direct convolutions, each over a group of elements whose
-/// transformed weights fit the uniform buffer together (a group of images per element),
+/// transformed weights fit the uniform buffer together (one image per element),
 /// then the output transform (with the bias, written or added as `params` says).
 #[allow(clippy::too_many_arguments)]
 fn winograd_gemm(
@@ -393,9 +393,9 @@ fn winograd_gemm(
             width: g.w as u32,
             o_stride: g.cin as u32,
             i_stride: 1,
-            w_group: s.n as u32,
-            in_base: (first * one.n * one.cin * one.w) as u32,
-            out_base: (first * one.n * one.cout * one.w) as u32,
+            w_group: 1,
+            in_base: (first * one.cin * one.w) as u32,
+            out_base: (first * one.cout * one.w) as u32,
             w_base: (first * per_element) as u32,
             ..Default::default()
         };

@@ -104,19 +104,19 @@ impl Transforms {
             s,
             tiles_w,
             tiles,
-            v: gpu.scratch("winograd input", [e, s.n, s.cin, tiles])?,
+            v: gpu.scratch("winograd input", [e, s.cin, s.n, tiles])?,
             u: gpu.scratch("winograd weight", [e, s.cout, s.cin])?,
-            m: gpu.scratch("winograd product", [e, s.n, s.cout, tiles])?,
+            m: gpu.scratch("winograd product", [e, s.cout, s.n, tiles])?,
         })
     }
 
-    /// The shape of `elements` of the GEMMs as one 1x1 convolution: a group of images
-    /// per element, each image a row of tiles.
+    /// The shape of `elements` of the GEMMs as one 1x1 convolution: one image per
+    /// element, a row of all the batch's tiles.
     pub fn gemm_shape(&self, elements: usize) -> ConvShape {
         ConvShape {
-            n: elements * self.s.n,
+            n: elements,
             h: 1,
-            w: self.tiles,
+            w: self.s.n * self.tiles,
             k: 1,
             ..self.s
         }
