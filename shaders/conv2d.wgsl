@@ -490,6 +490,92 @@ fn tiled_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg
 }
 
 // ---------------------------------------------------------------------------------
+// Tiled 32: the shape GPU runtimes give an implicit GEMM (TensorFlow.js's and ONNX
+// Runtime's WebGPU conv2d_mm): an 8 x 8 workgroup computes a 32-channel x 32-pixel
+// tile, 4 channels x 4 consecutive pixels per invocation, reducing 32 at a time over
+// slices of the weight and of the im2col matrix staged in workgroup memory as vec4s (4
+// channels or 4 pixels each), so that the inner loop reads two vec4s per 16
+// multiply-adds. For GPUs: on a CPU adapter workgroup memory and barriers cost more
+// than they save (the tuner does not time it there).
+
+const MM_TILE: u32 = 32u;
+var<workgroup> mm_w: array<array<vec4<f32>, 8>, 32>; // [k][o / 4]
+var<workgroup> mm_x: array<array<vec4<f32>, 8>, 32>; // [k][pixel / 4]
+
+fn tiled32(k: u32, lid: u32, wg: vec3<u32>, nwg: vec3<u32>) {
+    let kk = k * k;
+    let red = p.cin * kk;
+    let npix = p.batch * p.height * p.width;
+    let o_base = wg.y * MM_TILE;
+    // Pixel tiles fold into z past 65535 workgroups.
+    let q_base = (wg.x + wg.z * nwg.x) * MM_TILE;
+    let to = lid / 8u; // 8 groups of 4 channels
+    let tp = lid % 8u; // 8 groups of 4 pixels
+    // From the bias and in reduction order, as every variant sums: the same bits.
+    var acc: array<vec4<f32>, 4>; // acc[pixel][channel]
+    if (p.use_bias == 1u) {
+        let oc = o_base + to * 4u;
+        let b = vec4<f32>(
+            bias[min(oc, p.cout - 1u)],
+            bias[min(oc + 1u, p.cout - 1u)],
+            bias[min(oc + 2u, p.cout - 1u)],
+            bias[min(oc + 3u, p.cout - 1u)],
+        );
+        for (var j = 0u; j < 4u; j++) { acc[j] = b; }
+    }
+    for (var kt = 0u; kt < red; kt += MM_TILE) {
+        // 32 x 32 weights and inputs per slice: 4 vec4s of each per invocation.
+        for (var e = lid; e < MM_TILE * 8u; e += 64u) {
+            let kr = e / 8u;
+            let r = kt + kr;
+            let c4 = (e % 8u) * 4u;
+            var wv = vec4<f32>(0.0);
+            var xv = vec4<f32>(0.0);
+            for (var c = 0u; c < 4u; c++) {
+                let o = o_base + c4 + c;
+                if (o < p.cout && r < red) { wv[c] = weight_at(o, r / kk, r % kk, kk); }
+                xv[c] = im2col(k, r, q_base + c4 + c, npix, red);
+            }
+            mm_w[kr][e % 8u] = wv;
+            mm_x[kr][e % 8u] = xv;
+        }
+        workgroupBarrier();
+        for (var kr = 0u; kr < MM_TILE; kr++) {
+            let wv = mm_w[kr][to];
+            let xv = mm_x[kr][tp];
+            acc[0] = fma(wv, vec4<f32>(xv.x), acc[0]);
+            acc[1] = fma(wv, vec4<f32>(xv.y), acc[1]);
+            acc[2] = fma(wv, vec4<f32>(xv.z), acc[2]);
+            acc[3] = fma(wv, vec4<f32>(xv.w), acc[3]);
+        }
+        workgroupBarrier();
+    }
+    let hw = p.height * p.width;
+    for (var j = 0u; j < 4u; j++) {
+        let q = q_base + tp * 4u + j;
+        if (q >= npix) { continue; }
+        let n = q / hw;
+        let s = q % hw;
+        for (var c = 0u; c < 4u; c++) {
+            let o = o_base + to * 4u + c;
+            if (o < p.cout) {
+                store_out((n * p.cout + o) * hw + s, acc[j][c]);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(8, 8)
+fn tiled32_k3(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    tiled32(3u, lid, wg, nwg);
+}
+
+@compute @workgroup_size(8, 8)
+fn tiled32_k1(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    tiled32(1u, lid, wg, nwg);
+}
+
+// ---------------------------------------------------------------------------------
 // Grad weight, direct: one invocation owns 4 output channels x 1 input channel x all
 // taps over one chunk of rows, and writes its partial sums to
 // partial[chunk][o][i][tap]; `wgrad_reduce` adds the chunks into dweight.

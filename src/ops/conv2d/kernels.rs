@@ -19,6 +19,8 @@ pub(super) const OP_BACKWARD: &str = "conv2d_backward";
 /// Output tile of the tiled kernels (channels x pixels) and reduction tile width.
 const TILE_O: usize = 32;
 const TILE_P: usize = 64;
+/// Output tile side of `Tiled32` (channels and pixels).
+const MM_TILE: usize = 32;
 /// The most weights [`Gemm::Direct16Uniform`] takes: a 64 KiB uniform array.
 pub const UNIFORM_WEIGHTS: usize = 16384;
 
@@ -60,6 +62,9 @@ pub enum Gemm {
     Direct16Uniform,
     /// 32 x 64 tiles through workgroup memory.
     Tiled,
+    /// 32 x 32 tiles staged as vec4s, 4 x 4 outputs per invocation of an 8 x 8
+    /// workgroup: the implicit GEMM that WebGPU runtimes use on GPUs.
+    Tiled32,
     /// One pixel x 8 channels per invocation, the channel block per workgroup (uniform
     /// weight loads).
     Broadcast8,
@@ -76,12 +81,13 @@ pub enum Gemm {
 }
 
 impl Gemm {
-    pub const ALL: [Gemm; 9] = [
+    pub const ALL: [Gemm; 10] = [
         Gemm::Direct,
         Gemm::Direct8,
         Gemm::Direct16,
         Gemm::Direct16Uniform,
         Gemm::Tiled,
+        Gemm::Tiled32,
         Gemm::Broadcast8,
         Gemm::Broadcast16,
         Gemm::Winograd,
@@ -95,6 +101,7 @@ impl Gemm {
             Gemm::Direct16 => ["direct16_k3", "direct16_k1"],
             Gemm::Direct16Uniform => ["direct16_uniform_k3", "direct16_uniform_k1"],
             Gemm::Tiled => ["tiled_k3", "tiled_k1"],
+            Gemm::Tiled32 => ["tiled32_k3", "tiled32_k1"],
             Gemm::Broadcast8 => ["broadcast8_k3", "broadcast8_k1"],
             Gemm::Broadcast16 => ["broadcast16_k3", "broadcast16_k1"],
             Gemm::Winograd | Gemm::Winograd4 => {
@@ -297,8 +304,12 @@ fn gemm(
         grid(oblocks * s.n * s.h * wblocks, WG)
     } else {
         // Pixel tiles in x, folded into z past the 65535 limit; channel tiles in y.
-        let [x, z, _] = grid(s.n * s.h * s.w, TILE_P as u32);
-        [x, out_ch.div_ceil(TILE_O) as u32, z]
+        let (pixels, channels) = match variant {
+            Gemm::Tiled32 => (MM_TILE, MM_TILE),
+            _ => (TILE_P, TILE_O),
+        };
+        let [x, z, _] = grid(s.n * s.h * s.w, pixels as u32);
+        [x, out_ch.div_ceil(channels) as u32, z]
     };
     let mut binds = vec![
         Bind::read(1, inp),
