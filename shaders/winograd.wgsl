@@ -30,6 +30,10 @@ struct Params {
     flip: u32,
     use_bias: u32,
     accumulate: u32, // 1: add into out instead of writing
+    first: u32,      // winograd_gemm: the first element of its group
+    elements: u32,   // winograd_gemm: elements in the group
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -451,6 +455,61 @@ fn winograd4_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
         for (var kw = 0u; kw < 3u; kw++) {
             let at = id * 9u + 3u * kh + kw;
             dweight[at] = dweight[at] + row[kw];
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The element-wise GEMMs for either tile, when every channel's row of (image, tile)
+// pairs is a whole number of vec4s: M[e][o][q] = sum over i of U[e][o][i] V[e][i][q].
+// One invocation: one element, 16 output channels x 8 consecutive pairs, the 8 pairs
+// read as two vec4s per input channel (on lavapipe one per-lane load loop each instead
+// of eight), the weights of a group of elements staged in a uniform buffer by
+// conv2d.wgsl's `weight_to_uniform` (from U's element `first` on).
+@group(0) @binding(11) var<storage, read> v4: array<vec4<f32>>;
+@group(0) @binding(12) var<uniform> u_staged: array<vec4<f32>, 4096>;
+@group(0) @binding(13) var<storage, read_write> m4: array<vec4<f32>>;
+
+fn staged(idx: u32) -> f32 {
+    return u_staged[idx / 4u][idx % 4u];
+}
+
+@compute @workgroup_size(WG)
+fn winograd_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let id = flat_id(gid, nwg);
+    let pairs4 = p.batch * p.tiles / 4u;
+    let qblocks = (pairs4 + 1u) / 2u;
+    let oblocks = (p.cout + 15u) / 16u;
+    let el = id / (qblocks * oblocks);
+    if (el >= p.elements) { return; }
+    let e = p.first + el;
+    let o0 = ((id / qblocks) % oblocks) * 16u;
+    let q4 = (id % qblocks) * 2u;
+    // A last block of 4 pairs reads past its row (never stored).
+    let second = min(q4 + 1u, pairs4 - 1u);
+    // Channels past the last read the last and are never stored.
+    var w: array<u32, 16>;
+    for (var c = 0u; c < 16u; c++) { w[c] = (el * p.cout + min(o0 + c, p.cout - 1u)) * p.cin; }
+    var lo: array<vec4<f32>, 16>;
+    var hi: array<vec4<f32>, 16>;
+    for (var i = 0u; i < p.cin; i++) {
+        let row = (e * p.cin + i) * pairs4;
+        let x0 = v4[row + q4];
+        let x1 = v4[row + second];
+        for (var c = 0u; c < 16u; c++) {
+            let u = vec4<f32>(staged(w[c] + i));
+            lo[c] = fma(u, x0, lo[c]);
+            hi[c] = fma(u, x1, hi[c]);
+        }
+    }
+    for (var c = 0u; c < 16u; c++) {
+        let o = o0 + c;
+        if (o < p.cout) {
+            let row = (e * p.cout + o) * pairs4;
+            m4[row + q4] = lo[c];
+            if (q4 + 1u < pairs4) {
+                m4[row + q4 + 1u] = hi[c];
+            }
         }
     }
 }

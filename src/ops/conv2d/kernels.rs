@@ -322,19 +322,9 @@ fn gemm(
     let mut dispatches = Vec::new();
     let staged;
     if variant == Gemm::Direct16Uniform {
-        // Written and read within this op's own dispatches: one buffer serves every conv.
-        staged = gpu.scratch("conv2d uniform weights", [UNIFORM_WEIGHTS])?;
-        let count = (weight.numel() - p.w_base as usize).min(UNIFORM_WEIGHTS);
-        dispatches.push(
-            gpu.dispatch(
-                &SHADER,
-                "weight_to_uniform",
-                &p,
-                &[Bind::read(2, weight), Bind::write(11, &staged)],
-                grid(count, WG),
-            )?
-            .with_kind("conv2d weight staging"),
-        );
+        let staging;
+        (staging, staged) = stage_weights(gpu, weight, p.w_base as usize)?;
+        dispatches.push(staging);
         binds.push(Bind::uniform(10, &staged));
     } else {
         binds.push(Bind::read(2, weight));
@@ -344,6 +334,32 @@ fn gemm(
             .with_kind(kind),
     );
     Ok(dispatches)
+}
+
+/// The dispatch that copies up to [`UNIFORM_WEIGHTS`] of `weight`, from `first` on, into
+/// the scratch it returns, for binding as a uniform buffer.
+fn stage_weights(
+    gpu: &Gpu,
+    weight: &Tensor,
+    first: usize,
+) -> Result<(crate::runtime::Dispatch, Tensor)> {
+    // Written and read within one op's own dispatches: one buffer serves every conv.
+    let staged = gpu.scratch("conv2d uniform weights", [UNIFORM_WEIGHTS])?;
+    let count = (weight.numel() - first).min(UNIFORM_WEIGHTS);
+    let p = Params {
+        w_base: first as u32,
+        ..Default::default()
+    };
+    let staging = gpu
+        .dispatch(
+            &SHADER,
+            "weight_to_uniform",
+            &p,
+            &[Bind::read(2, weight), Bind::write(11, &staged)],
+            grid(count, WG),
+        )?
+        .with_kind("conv2d weight staging");
+    Ok((staging, staged))
 }
 
 /// [`gemm`] through Winograd with `tile`: the weight and input transforms, the
@@ -394,6 +410,12 @@ fn winograd_gemm(
     let elements = tile.elements();
     for first in (0..elements).step_by(group) {
         let count = group.min(elements - first);
+        if direct == Gemm::Direct16Uniform && t.rows_are_vec4s() {
+            let (staging, staged) = stage_weights(gpu, &t.u, first * per_element)?;
+            dispatches.push(staging);
+            dispatches.push(t.gemm(gpu, kind, &staged, first, count)?);
+            continue;
+        }
         let g = t.gemm_shape(count);
         let one = t.gemm_shape(1);
         let gemm_params = Params {

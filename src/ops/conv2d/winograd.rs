@@ -57,6 +57,9 @@ struct Params {
     flip: u32,
     use_bias: u32,
     accumulate: u32,
+    first: u32,
+    elements: u32,
+    _pad: [u32; 2],
 }
 
 /// How the GEMM's weight `wt(o, i, tap)` is read from the weight tensor (the same
@@ -133,6 +136,43 @@ impl Transforms {
             tiles: self.tiles as u32,
             ..Default::default()
         }
+    }
+
+    /// Whether each channel's row of V and M ((image, tile) pairs) is a whole number of
+    /// vec4s, as [`Transforms::gemm`] reads and writes them.
+    pub fn rows_are_vec4s(&self) -> bool {
+        (self.s.n * self.tiles).is_multiple_of(4)
+    }
+
+    /// M from V and U for elements `first..first + count`, whose U rows `staged` holds
+    /// (a uniform buffer) from element `first` on.
+    pub fn gemm(
+        &self,
+        gpu: &Gpu,
+        kind: &'static str,
+        staged: &Tensor,
+        first: usize,
+        count: usize,
+    ) -> Result<Dispatch> {
+        let params = Params {
+            first: first as u32,
+            elements: count as u32,
+            ..self.params()
+        };
+        let blocks = (self.s.n * self.tiles).div_ceil(8) * self.s.cout.div_ceil(16);
+        Ok(gpu
+            .dispatch(
+                &SHADER,
+                "winograd_gemm",
+                &params,
+                &[
+                    Bind::read(11, &self.v),
+                    Bind::uniform(12, staged),
+                    Bind::write(13, &self.m),
+                ],
+                grid(count * blocks, WG),
+            )?
+            .with_kind(kind))
     }
 
     /// U from the weight read as `layout` says.
