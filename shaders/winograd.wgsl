@@ -12,8 +12,10 @@
 // "image" per element whose pixels are all the batch's tiles (its `w_group` picks U's
 // element block per image); this file holds the transforms. The weight is read through strides, as in conv2d.wgsl, so grad input
 // (transposed, flipped weights) runs through the same kernels.
-// Layouts: V [16, cin, batch, tiles], U [16, cout, cin], M [16, cout, batch, tiles],
-// element e = 4 * row + column of the 4x4 tile, tiles = ceil(h / 2) * ceil(w / 2).
+// Layouts: V [16, cin, row], U [16, cout, cin], M [16, cout, row], where a row holds a
+// channel's (image, tile) pairs, batch * tiles of them, padded to whole vec4s (the
+// padding is never read back); element e = 4 * row + column of the 4x4 tile,
+// tiles = ceil(h / 2) * ceil(w / 2).
 // An invocation of the input transform is numbered id = (n * cin + i) * tiles + t, and
 // writes at `transformed(..)`; the output transform reads M at the same place.
 
@@ -45,10 +47,15 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> u: array<f32>;
 @group(0) @binding(7) var<storage, read> m: array<f32>;
 
+// The length of a channel's row of (image, tile) pairs in V, M and dM: whole vec4s.
+fn row_length() -> u32 {
+    return (p.batch * p.tiles + 3u) & ~3u;
+}
+
 // Where tile t of plane n * channels + c sits in one element's block of V, M or dM
-// ([channels, batch, tiles]).
+// ([channels, row]).
 fn transformed(plane: u32, t: u32, channels: u32) -> u32 {
-    return ((plane % channels) * p.batch + plane / channels) * p.tiles + t;
+    return (plane % channels) * row_length() + (plane / channels) * p.tiles + t;
 }
 
 // One row of the 4x4 input tile: inp at row h, columns w0 .. w0 + 3 of a plane, 0 outside.
@@ -74,8 +81,8 @@ fn bt(d0: f32, d1: f32, d2: f32, d3: f32) -> vec4<f32> {
 @compute @workgroup_size(WG)
 fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let count = p.batch * p.cin * p.tiles;
-    if (id >= count) { return; }
+    if (id >= p.batch * p.cin * p.tiles) { return; }
+    let block = p.cin * row_length();
     let t = id % p.tiles;
     let index = id / p.tiles;
     let plane = index * p.height * p.width;
@@ -91,7 +98,7 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     for (var r = 0u; r < 4u; r++) {
         let vr = bt(rows[r].x, rows[r].y, rows[r].z, rows[r].w);
         for (var c = 0u; c < 4u; c++) {
-            v[(4u * r + c) * count + at] = vr[c];
+            v[(4u * r + c) * block + at] = vr[c];
         }
     }
 }
@@ -141,15 +148,15 @@ fn at2(m0: f32, m1: f32, m2: f32, m3: f32) -> vec2<f32> {
 @compute @workgroup_size(WG)
 fn winograd_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let count = p.batch * p.cout * p.tiles;
-    if (id >= count) { return; }
+    if (id >= p.batch * p.cout * p.tiles) { return; }
+    let block = p.cout * row_length();
     let t = id % p.tiles;
     let plane = id / p.tiles;
     var mr: array<vec4<f32>, 4>;
     let src = transformed(plane, t, p.cout);
     for (var r = 0u; r < 4u; r++) {
         for (var c = 0u; c < 4u; c++) {
-            mr[r][c] = m[(4u * r + c) * count + src];
+            mr[r][c] = m[(4u * r + c) * block + src];
         }
     }
     // A^T M, then (A^T M) A.
@@ -202,8 +209,8 @@ fn bt6(d: array<f32, 6>) -> array<f32, 6> {
 @compute @workgroup_size(WG)
 fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let count = p.batch * p.cin * p.tiles;
-    if (id >= count) { return; }
+    if (id >= p.batch * p.cin * p.tiles) { return; }
+    let block = p.cin * row_length();
     let t = id % p.tiles;
     let index = id / p.tiles;
     let plane = index * p.height * p.width;
@@ -228,7 +235,7 @@ fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     for (var r = 0u; r < 6u; r++) {
         let vr = bt6(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));
         for (var c = 0u; c < 6u; c++) {
-            v[(6u * r + c) * count + at] = vr[c];
+            v[(6u * r + c) * block + at] = vr[c];
         }
     }
 }
@@ -280,8 +287,8 @@ fn at4(m: array<f32, 6>) -> vec4<f32> {
 @compute @workgroup_size(WG)
 fn winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let count = p.batch * p.cout * p.tiles;
-    if (id >= count) { return; }
+    if (id >= p.batch * p.cout * p.tiles) { return; }
+    let block = p.cout * row_length();
     let t = id % p.tiles;
     let plane = id / p.tiles;
     // A^T M: column by column.
@@ -290,7 +297,7 @@ fn winograd4_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     for (var c = 0u; c < 6u; c++) {
         var mc: array<f32, 6>;
         for (var r = 0u; r < 6u; r++) {
-            mc[r] = m[(6u * r + c) * count + src];
+            mc[r] = m[(6u * r + c) * block + src];
         }
         cols[c] = at4(mc);
     }
@@ -344,8 +351,8 @@ fn a6(y: vec4<f32>) -> array<f32, 6> {
 @compute @workgroup_size(WG)
 fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let count = p.batch * p.cout * p.tiles;
-    if (id >= count) { return; }
+    if (id >= p.batch * p.cout * p.tiles) { return; }
+    let block = p.cout * row_length();
     let t = id % p.tiles;
     let index = id / p.tiles;
     let plane = index * p.height * p.width;
@@ -368,7 +375,7 @@ fn winograd4_grad_output(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
     for (var r = 0u; r < 6u; r++) {
         let row = a6(vec4<f32>(cols[0][r], cols[1][r], cols[2][r], cols[3][r]));
         for (var c = 0u; c < 6u; c++) {
-            dm[(6u * r + c) * count + at] = row[c];
+            dm[(6u * r + c) * block + at] = row[c];
         }
     }
 }
@@ -390,12 +397,13 @@ fn winograd4_grad_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     let pairs = p.batch * p.tiles;
     let begin = chunk * p.i_stride;
     let end = min(pairs, begin + p.i_stride);
-    // Pair q = n * tiles + t of channel c of element e: (e * channels + c) * pairs + q.
+    // Pair q = n * tiles + t of channel c of element e: (e * channels + c) * row + q.
     // Channels past the last read the last and are never stored.
+    let row = row_length();
     var oc: array<u32, 16>;
-    for (var c = 0u; c < 16u; c++) { oc[c] = (e * p.cout + min(o0 + c, p.cout - 1u)) * pairs; }
+    for (var c = 0u; c < 16u; c++) { oc[c] = (e * p.cout + min(o0 + c, p.cout - 1u)) * row; }
     var ic: array<u32, 8>;
-    for (var c = 0u; c < 8u; c++) { ic[c] = (e * p.cin + min(i0 + c, p.cin - 1u)) * pairs; }
+    for (var c = 0u; c < 8u; c++) { ic[c] = (e * p.cin + min(i0 + c, p.cin - 1u)) * row; }
     var lo: array<vec4<f32>, 16>;
     var hi: array<vec4<f32>, 16>;
     for (var q = begin; q < end; q++) {
@@ -460,8 +468,7 @@ fn winograd4_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
 }
 
 // ---------------------------------------------------------------------------------
-// The element-wise GEMMs for either tile, when every channel's row of (image, tile)
-// pairs is a whole number of vec4s: M[e][o][q] = sum over i of U[e][o][i] V[e][i][q].
+// The element-wise GEMMs for either tile: M[e][o][q] = sum over i of U[e][o][i] V[e][i][q].
 // One invocation: one element, 16 output channels x 8 consecutive pairs, the 8 pairs
 // read as two vec4s per input channel (on lavapipe one per-lane load loop each instead
 // of eight), the weights of a group of elements staged in a uniform buffer by
@@ -477,7 +484,7 @@ fn staged(idx: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn winograd_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let id = flat_id(gid, nwg);
-    let pairs4 = p.batch * p.tiles / 4u;
+    let pairs4 = row_length() / 4u;
     let qblocks = (pairs4 + 1u) / 2u;
     let oblocks = (p.cout + 15u) / 16u;
     let el = id / (qblocks * oblocks);
@@ -485,7 +492,7 @@ fn winograd_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let e = p.first + el;
     let o0 = ((id / qblocks) % oblocks) * 16u;
     let q4 = (id % qblocks) * 2u;
-    // A last block of 4 pairs reads past its row (never stored).
+    // A last block of 4 pairs reads the row's last vec4 again (never stored).
     let second = min(q4 + 1u, pairs4 - 1u);
     // Channels past the last read the last and are never stored.
     var w: array<u32, 16>;

@@ -410,7 +410,7 @@ fn winograd_gemm(
     let elements = tile.elements();
     for first in (0..elements).step_by(group) {
         let count = group.min(elements - first);
-        if direct == Gemm::Direct16Uniform && t.rows_are_vec4s() {
+        if direct == Gemm::Direct16Uniform {
             let (staging, staged) = stage_weights(gpu, &t.u, first * per_element)?;
             dispatches.push(staging);
             dispatches.push(t.gemm(gpu, kind, &staged, first, count)?);

@@ -79,6 +79,9 @@ pub(super) struct Transforms {
     s: ConvShape,
     tiles_w: usize,
     tiles: usize,
+    /// A channel's row of (image, tile) pairs in V and M: whole vec4s (the shader's
+    /// `row_length`).
+    row: usize,
     pub v: Tensor,
     pub u: Tensor,
     pub m: Tensor,
@@ -94,7 +97,8 @@ fn tiles(tile: Tile, s: ConvShape) -> (usize, usize) {
 /// 3x3 kernels, and V and M within one storage binding.
 pub(super) fn fits(gpu: &Gpu, tile: Tile, s: ConvShape) -> bool {
     let (tiles, _) = tiles(tile, s);
-    let largest = tile.elements() * s.n * s.cin.max(s.cout) * tiles * 4;
+    let row = (s.n * tiles).next_multiple_of(4);
+    let largest = tile.elements() * s.cin.max(s.cout) * row * 4;
     s.k == 3 && largest as u64 <= gpu.device.limits().max_storage_buffer_binding_size
 }
 
@@ -102,14 +106,16 @@ impl Transforms {
     pub fn new(gpu: &Gpu, tile: Tile, s: ConvShape) -> Result<Transforms> {
         let (tiles, tiles_w) = tiles(tile, s);
         let e = tile.elements();
+        let row = (s.n * tiles).next_multiple_of(4);
         Ok(Transforms {
             tile,
             s,
             tiles_w,
             tiles,
-            v: gpu.scratch("winograd input", [e, s.cin, s.n, tiles])?,
+            row,
+            v: gpu.scratch("winograd input", [e, s.cin, row])?,
             u: gpu.scratch("winograd weight", [e, s.cout, s.cin])?,
-            m: gpu.scratch("winograd product", [e, s.cout, s.n, tiles])?,
+            m: gpu.scratch("winograd product", [e, s.cout, row])?,
         })
     }
 
@@ -119,7 +125,7 @@ impl Transforms {
         ConvShape {
             n: elements,
             h: 1,
-            w: self.s.n * self.tiles,
+            w: self.row,
             k: 1,
             ..self.s
         }
@@ -138,12 +144,6 @@ impl Transforms {
         }
     }
 
-    /// Whether each channel's row of V and M ((image, tile) pairs) is a whole number of
-    /// vec4s, as [`Transforms::gemm`] reads and writes them.
-    pub fn rows_are_vec4s(&self) -> bool {
-        (self.s.n * self.tiles).is_multiple_of(4)
-    }
-
     /// M from V and U for elements `first..first + count`, whose U rows `staged` holds
     /// (a uniform buffer) from element `first` on.
     pub fn gemm(
@@ -159,7 +159,7 @@ impl Transforms {
             elements: count as u32,
             ..self.params()
         };
-        let blocks = (self.s.n * self.tiles).div_ceil(8) * self.s.cout.div_ceil(16);
+        let blocks = self.row.div_ceil(8) * self.s.cout.div_ceil(16);
         Ok(gpu
             .dispatch(
                 &SHADER,
