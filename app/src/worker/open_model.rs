@@ -59,13 +59,15 @@ impl OpenModel {
 }
 
 /// Images per GPU submission of the app's decoding. The renderer's frames queue behind
-/// each submission on the shared device, so on a CPU adapter a small batch keeps the
-/// window drawing: for an 8 x 8 `mnist` grid on lavapipe, batches of 8 left ~2.3 s
-/// between frames (grid in ~15 s), batches of 2 ~0.65 s (grid in ~17 s). A real GPU
-/// decodes a batch of 16 within a frame.
+/// each submission on the shared device, so on a CPU adapter the batch trades the
+/// window's frame rate while a grid decodes against the grid's latency: for an 8 x 8
+/// `mnist` grid on lavapipe (2 cores), batches of 2 drew a frame every ~0.11 s and the
+/// grid in ~3.2 s, batches of 4 every ~0.16 s and in ~2.3 s, batches of 8 every
+/// ~0.24 s and in ~1.8 s (docs/PERFORMANCE.md). A real GPU decodes a batch of 16
+/// within a frame.
 fn app_batch(gpu: &Gpu) -> usize {
     if gpu.info.device_type == wgpu::DeviceType::Cpu {
-        2
+        8
     } else {
         16
     }

@@ -30,10 +30,10 @@ pub fn tiny() -> ModelSource {
 const TINY_SEED: u64 = 3;
 
 /// The model [`tiny`] opens, made here to compute what the app should show, with the
-/// app's batch of 2 images on a CPU adapter.
+/// app's batch of 8 images on a CPU adapter.
 pub fn tiny_model(gpu: std::sync::Arc<realnvp::Gpu>) -> Model {
     let state = ModelState::new(gpu, ModelConfig::preset("tiny").unwrap(), TINY_SEED).unwrap();
-    Model::from_state(state, 2, "tiny".into()).unwrap()
+    Model::from_state(state, 8, "tiny".into()).unwrap()
 }
 
 /// The app on the first adapter (lavapipe in CI), headless, showing the panel named `tab`.
