@@ -28,6 +28,7 @@ pub mod fuzz;
 pub mod grid;
 pub mod input;
 pub mod model;
+pub mod ood;
 pub mod ops;
 pub mod philox;
 pub mod runtime;

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// The binary with kernel tuning off (`REALNVP_KERNELS` forces the direct kernels), so
-/// that tests do not write the user's kernel cache. (Every variant gives the same bits,
-/// tested in tests/ops/conv2d.rs, so results would not change either way.)
+/// that tests do not write the user's kernel cache, and their results do not depend on
+/// timing (Winograd, which tuning may choose, differs from the direct kernels by
+/// rounding).
 fn command() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_realnvp"));
     c.env(realnvp::runtime::KERNELS_ENV, "direct");
@@ -889,4 +890,34 @@ mod cli {
     mod inputs;
     mod pipes;
     mod run_folder;
+}
+
+/// `ood` prints one AUROC per score. A dataset against itself separates nothing: every
+/// score's AUROC is exactly one half.
+#[test]
+fn ood_of_a_dataset_against_itself_is_chance() {
+    let lines = json_lines(&ok(&[
+        "ood",
+        "--checkpoint",
+        "assets/models/mnist.safetensors",
+        "--in",
+        "assets/mnist",
+        "--out",
+        "assets/mnist",
+        "--count",
+        "12",
+    ]));
+    let names: Vec<&str> = lines.iter().map(|l| l["score"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["bits_per_dim", "complexity", "later_scales", "typicality"]
+    );
+    for l in &lines {
+        assert_eq!(l["auroc"].as_f64(), Some(0.5), "{l}");
+        assert_eq!(
+            (l["in_images"].as_u64(), l["out_images"].as_u64()),
+            (Some(12), Some(12))
+        );
+        assert_eq!(l["in_mean"], l["out_mean"], "{l}");
+    }
 }

@@ -6,6 +6,7 @@ mod codec;
 mod common;
 mod eval;
 mod export;
+mod ood;
 mod out;
 mod outputs;
 mod sample;
@@ -46,6 +47,9 @@ enum Command {
     Decode(codec::DecodeArgs),
     /// Per-image bits/dim, nats and their split over the scales (JSON lines).
     Score(score::ScoreArgs),
+    /// How well each out-of-distribution score tells another dataset's test images from
+    /// the model's own (AUROC, JSON lines).
+    Ood(ood::OodArgs),
     /// A checkpoint's weights alone (no optimizer state), for sharing and `train --init`.
     Export(export::ExportArgs),
     /// Benchmarks as JSON lines: the model (default) or `kernels`.
@@ -72,6 +76,7 @@ fn run_from(args: Vec<std::ffi::OsString>) -> anyhow::Result<()> {
         Command::Encode(args) => codec::encode(args, adapter),
         Command::Decode(args) => codec::decode(args, adapter),
         Command::Score(args) => score::run(args, adapter),
+        Command::Ood(args) => ood::run(args, adapter),
         Command::Export(args) => export::run(args, adapter),
         Command::Bench(args) => bench::run(args, adapter),
     }
