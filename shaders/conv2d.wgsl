@@ -9,9 +9,10 @@
 // Variants (ops::conv2d::Gemm and WeightGrad, chosen per shape by timing): `direct*`
 // keep everything in registers, with no workgroup memory and no barriers (fastest on
 // CPU adapters such as lavapipe; `direct16_uniform` reads the weights through a
-// uniform buffer); `tiled_*` stage tiles through workgroup memory;
-// `broadcast*` give each invocation one pixel. All of them sum in the same order, so
-// they give the same bits.
+// uniform buffer); `tiled*` stage tiles through workgroup memory (`tiled32` in the
+// shape GPU runtimes use); `broadcast*` give each invocation one pixel. All of them
+// sum in the same order, so they give the same bits. Winograd (winograd.wgsl) runs its
+// GEMMs through `direct16*` at k = 1, or its own, and differs by rounding.
 
 struct Params {
     batch: u32,
@@ -402,6 +403,18 @@ const TILE_K: u32 = 16u;
 var<workgroup> tile_w: array<array<f32, 32>, 16>; // [k][o]
 var<workgroup> tile_x: array<array<f32, 64>, 16>; // [k][pixel]
 
+// The bias of output channels oc .. oc + 3 (channels past cout read the last), or 0
+// without a bias.
+fn bias4(oc: u32) -> vec4<f32> {
+    let b = vec4<f32>(
+        bias[min(oc, p.cout - 1u)],
+        bias[min(oc + 1u, p.cout - 1u)],
+        bias[min(oc + 2u, p.cout - 1u)],
+        bias[min(oc + 3u, p.cout - 1u)],
+    );
+    return select(vec4<f32>(0.0), b, p.use_bias == 1u);
+}
+
 // im2col value for reduction index r = i * KK + tap at flattened pixel q (0 outside).
 fn im2col(k: u32, r: u32, q: u32, npix: u32, red: u32) -> f32 {
     if (r >= red || q >= npix) { return 0.0; }
@@ -426,19 +439,11 @@ fn tiled(k: u32, lid: u32, wg: vec3<u32>, nwg: vec3<u32>) {
     let q_base = (wg.x + wg.z * nwg.x) * TILE_P;
     let to = lid / 8u; // 8 groups of 4 channels
     let tp = lid % 8u; // 8 groups of 8 pixels
-    // Starting from the bias, as the direct kernels do, keeps every variant's sum in the
-    // same order: the variants give the same bits (tested), so tuning cannot change a run.
+    // Starting from the bias, as the direct kernels do, keeps the direct and tiled
+    // variants' sums in the same order: they give the same bits (tested).
     var acc: array<vec4<f32>, 8>;
-    if (p.use_bias == 1u) {
-        let oc = o_base + to * 4u;
-        let b = vec4<f32>(
-            bias[min(oc, p.cout - 1u)],
-            bias[min(oc + 1u, p.cout - 1u)],
-            bias[min(oc + 2u, p.cout - 1u)],
-            bias[min(oc + 3u, p.cout - 1u)],
-        );
-        for (var j = 0u; j < 8u; j++) { acc[j] = b; }
-    }
+    let b = bias4(o_base + to * 4u);
+    for (var j = 0u; j < 8u; j++) { acc[j] = b; }
     for (var kt = 0u; kt < red; kt += TILE_K) {
         // 512 weights and 1024 inputs per slice: 8 and 16 per invocation.
         for (var e = lid; e < TILE_K * TILE_O; e += 64u) {
@@ -511,18 +516,10 @@ fn tiled32(k: u32, lid: u32, wg: vec3<u32>, nwg: vec3<u32>) {
     let q_base = (wg.x + wg.z * nwg.x) * MM_TILE;
     let to = lid / 8u; // 8 groups of 4 channels
     let tp = lid % 8u; // 8 groups of 4 pixels
-    // From the bias and in reduction order, as every variant sums: the same bits.
+    // From the bias and in reduction order, as the direct kernels sum: the same bits.
     var acc: array<vec4<f32>, 4>; // acc[pixel][channel]
-    if (p.use_bias == 1u) {
-        let oc = o_base + to * 4u;
-        let b = vec4<f32>(
-            bias[min(oc, p.cout - 1u)],
-            bias[min(oc + 1u, p.cout - 1u)],
-            bias[min(oc + 2u, p.cout - 1u)],
-            bias[min(oc + 3u, p.cout - 1u)],
-        );
-        for (var j = 0u; j < 4u; j++) { acc[j] = b; }
-    }
+    let b = bias4(o_base + to * 4u);
+    for (var j = 0u; j < 4u; j++) { acc[j] = b; }
     for (var kt = 0u; kt < red; kt += MM_TILE) {
         // 32 x 32 weights and inputs per slice: 4 vec4s of each per invocation.
         for (var e = lid; e < MM_TILE * 8u; e += 64u) {

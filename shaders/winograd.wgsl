@@ -58,6 +58,29 @@ fn transformed(plane: u32, t: u32, channels: u32) -> u32 {
     return (plane % channels) * row_length() + (plane / channels) * p.tiles + t;
 }
 
+// Input transform invocation id = (n * cin + i) * tiles + t: its plane (n * cin + i),
+// tile t, where the plane starts and the top left of its input tile (one up and left of
+// the output tile's, for output tiles of `side`).
+struct InputTile {
+    index: u32,
+    t: u32,
+    plane: u32,
+    h0: i32,
+    w0: i32,
+}
+
+fn input_tile(id: u32, side: u32) -> InputTile {
+    let t = id % p.tiles;
+    let index = id / p.tiles;
+    return InputTile(
+        index,
+        t,
+        index * p.height * p.width,
+        i32(side * (t / p.tiles_w)) - 1,
+        i32(side * (t % p.tiles_w)) - 1,
+    );
+}
+
 // One row of the 4x4 input tile: inp at row h, columns w0 .. w0 + 3 of a plane, 0 outside.
 fn input_row(plane: u32, h: i32, w0: i32) -> vec4<f32> {
     let hh = u32(clamp(h, 0, i32(p.height) - 1));
@@ -83,18 +106,14 @@ fn winograd_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let id = flat_id(gid, nwg);
     if (id >= p.batch * p.cin * p.tiles) { return; }
     let block = p.cin * row_length();
-    let t = id % p.tiles;
-    let index = id / p.tiles;
-    let plane = index * p.height * p.width;
-    let h0 = 2 * i32(t / p.tiles_w) - 1;
-    let w0 = 2 * i32(t % p.tiles_w) - 1;
-    let d0 = input_row(plane, h0, w0);
-    let d1 = input_row(plane, h0 + 1, w0);
-    let d2 = input_row(plane, h0 + 2, w0);
-    let d3 = input_row(plane, h0 + 3, w0);
+    let a = input_tile(id, 2u);
+    let d0 = input_row(a.plane, a.h0, a.w0);
+    let d1 = input_row(a.plane, a.h0 + 1, a.w0);
+    let d2 = input_row(a.plane, a.h0 + 2, a.w0);
+    let d3 = input_row(a.plane, a.h0 + 3, a.w0);
     // B^T d, then (B^T d) B row by row.
     let rows = array<vec4<f32>, 4>(d0 - d2, d1 + d2, d2 - d1, d1 - d3);
-    let at = transformed(index, t, p.cin);
+    let at = transformed(a.index, a.t, p.cin);
     for (var r = 0u; r < 4u; r++) {
         let vr = bt(rows[r].x, rows[r].y, rows[r].z, rows[r].w);
         for (var c = 0u; c < 4u; c++) {
@@ -211,27 +230,23 @@ fn winograd4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     let id = flat_id(gid, nwg);
     if (id >= p.batch * p.cin * p.tiles) { return; }
     let block = p.cin * row_length();
-    let t = id % p.tiles;
-    let index = id / p.tiles;
-    let plane = index * p.height * p.width;
-    let h0 = 4 * i32(t / p.tiles_w) - 1;
-    let w0 = 4 * i32(t % p.tiles_w) - 1;
+    let a = input_tile(id, 4u);
     // B^T d: column by column of the 6x6 tile.
     var cols: array<array<f32, 6>, 6>; // cols[c][r] = (B^T d)[r][c]
     for (var c = 0; c < 6; c++) {
-        let w = w0 + c;
+        let w = a.w0 + c;
         let col_inside = w >= 0 && w < i32(p.width);
         let ww = u32(clamp(w, 0, i32(p.width) - 1));
         var d: array<f32, 6>;
         for (var r = 0; r < 6; r++) {
-            let h = h0 + r;
+            let h = a.h0 + r;
             let inside = col_inside && h >= 0 && h < i32(p.height);
-            d[r] = select(0.0, inp[plane + u32(clamp(h, 0, i32(p.height) - 1)) * p.width + ww], inside);
+            d[r] = select(0.0, inp[a.plane + u32(clamp(h, 0, i32(p.height) - 1)) * p.width + ww], inside);
         }
         cols[c] = bt6(d);
     }
     // (B^T d) B: row by row.
-    let at = transformed(index, t, p.cin);
+    let at = transformed(a.index, a.t, p.cin);
     for (var r = 0u; r < 6u; r++) {
         let vr = bt6(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));
         for (var c = 0u; c < 6u; c++) {

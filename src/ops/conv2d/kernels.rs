@@ -336,6 +336,20 @@ fn gemm(
     Ok(dispatches)
 }
 
+/// The error for a Winograd variant asked to run a shape it does not fit.
+fn winograd_refused<T>(gpu: &Gpu, op: &'static str, s: ConvShape) -> Result<T> {
+    shape_err(
+        op,
+        format!(
+            "Winograd takes 3x3 kernels whose transformed input and output fit one storage \
+             binding ({} bytes); x {:?} with weight {:?} does not",
+            gpu.device.limits().max_storage_buffer_binding_size,
+            [s.n, s.cin, s.h, s.w],
+            [s.cout, s.cin, s.k, s.k]
+        ),
+    )
+}
+
 /// The dispatch that copies up to [`UNIFORM_WEIGHTS`] of `weight`, from `first` on, into
 /// the scratch it returns, for binding as a uniform buffer.
 fn stage_weights(
@@ -379,16 +393,7 @@ fn winograd_gemm(
     out: &Tensor,
 ) -> Result<Vec<crate::runtime::Dispatch>> {
     if !winograd::fits(gpu, tile, s) {
-        return shape_err(
-            OP,
-            format!(
-                "Winograd takes 3x3 kernels whose transformed input and output fit one \
-                 storage binding ({} bytes); x {:?} with weight {} does not",
-                gpu.device.limits().max_storage_buffer_binding_size,
-                [s.n, s.cin, s.h, s.w],
-                weight.shape()
-            ),
-        );
+        return winograd_refused(gpu, OP, s);
     }
     let t = winograd::Transforms::new(gpu, tile, s)?;
     let layout = winograd::WeightLayout {
@@ -658,19 +663,7 @@ fn weight_grad(
     let kind = "conv2d grad weight";
     if variant == WeightGrad::Winograd4 {
         if !variant.fits(gpu, s) {
-            return shape_err(
-                OP_BACKWARD,
-                format!(
-                    "Winograd takes 3x3 kernels whose transformed input and output fit one \
-                     storage binding ({} bytes); x {:?} with weight [{}, {}, {}, {}] does not",
-                    gpu.device.limits().max_storage_buffer_binding_size,
-                    [s.n, s.cin, s.h, s.w],
-                    s.cout,
-                    s.cin,
-                    s.k,
-                    s.k
-                ),
-            );
+            return winograd_refused(gpu, OP_BACKWARD, s);
         }
         return winograd::weight_grad(gpu, kind, s, x, dy, dweight);
     }
