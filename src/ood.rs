@@ -8,7 +8,7 @@
 //! "higher = less like the training data", and [`auroc`] measures how well one separates
 //! two sets of images.
 
-use std::io::Cursor;
+use std::io::Write;
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -21,9 +21,9 @@ use crate::model::plan::Plan;
 pub enum OodScore {
     /// The image's bits/dim itself.
     BitsPerDim,
-    /// Bits/dim minus the image's lossless PNG size in bits per dimension (input
-    /// complexity, Serra et al., ICLR 2020): what the model pays beyond what a generic
-    /// compressor pays for the same image.
+    /// Bits/dim minus the image's losslessly compressed size in bits per dimension
+    /// (input complexity, Serra et al., ICLR 2020): what the model pays beyond what a
+    /// generic compressor pays for the same image.
     Complexity,
     /// The bits/dim of the scales after the first (their latents and log-dets): the
     /// first scale models the local smoothness that every natural image shares
@@ -32,14 +32,48 @@ pub enum OodScore {
     /// How far the bits/dim lie from the typical bits/dim of the model's own test images,
     /// either way (Nalisnick et al.'s typicality test, per image).
     Typicality,
+    /// The larger of typicality and complexity, each in standard deviations of the
+    /// model's own test images (typicality either way, complexity above theirs only):
+    /// typicality catches images that cost the model too many bits, complexity the
+    /// simple ones that cost it too few.
+    Combined,
+}
+
+/// The statistics of the model's own test images that the scores compare with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reference {
+    pub bits_per_dim_mean: f64,
+    pub bits_per_dim_std: f64,
+    pub complexity_mean: f64,
+    pub complexity_std: f64,
+}
+
+impl Reference {
+    /// The statistics of `own`, the model's test images (at least two).
+    pub fn of(own: &[Measured]) -> Reference {
+        let bpd: Vec<f64> = own.iter().map(|m| m.score.bits_per_dim).collect();
+        let complexity: Vec<f64> = own
+            .iter()
+            .map(|m| m.score.bits_per_dim - m.compressed_bits_per_dim)
+            .collect();
+        let (bits_per_dim_mean, bits_per_dim_std) = mean_std(&bpd);
+        let (complexity_mean, complexity_std) = mean_std(&complexity);
+        Reference {
+            bits_per_dim_mean,
+            bits_per_dim_std,
+            complexity_mean,
+            complexity_std,
+        }
+    }
 }
 
 impl OodScore {
-    pub const ALL: [OodScore; 4] = [
+    pub const ALL: [OodScore; 5] = [
         OodScore::BitsPerDim,
         OodScore::Complexity,
         OodScore::LaterScales,
         OodScore::Typicality,
+        OodScore::Combined,
     ];
 
     /// The name `realnvp ood` prints.
@@ -49,61 +83,47 @@ impl OodScore {
             OodScore::Complexity => "complexity",
             OodScore::LaterScales => "later_scales",
             OodScore::Typicality => "typicality",
+            OodScore::Combined => "combined",
         }
     }
 
-    /// This score of an image with model score `s`, lossless size `png_bits_per_dim`,
-    /// against the typical bits/dim `typical` of the model's own test images.
-    pub fn of(self, s: &ImageScore, png_bits_per_dim: f64, typical: f64) -> f64 {
+    /// This score of an image with model score `s` and compressed size `compressed`
+    /// ([`compressed_bits_per_dim`]), against the model's own test images `own`.
+    pub fn of(self, s: &ImageScore, compressed: f64, own: &Reference) -> f64 {
         match self {
             OodScore::BitsPerDim => s.bits_per_dim,
-            OodScore::Complexity => s.bits_per_dim - png_bits_per_dim,
+            OodScore::Complexity => s.bits_per_dim - compressed,
             OodScore::LaterScales => {
                 s.latent.iter().skip(1).sum::<f64>() + s.logdet.iter().skip(1).sum::<f64>()
             }
-            OodScore::Typicality => (s.bits_per_dim - typical).abs(),
+            OodScore::Typicality => (s.bits_per_dim - own.bits_per_dim_mean).abs(),
+            OodScore::Combined => {
+                let typicality =
+                    (s.bits_per_dim - own.bits_per_dim_mean).abs() / own.bits_per_dim_std;
+                let complexity =
+                    (s.bits_per_dim - compressed - own.complexity_mean) / own.complexity_std;
+                typicality.max(complexity)
+            }
         }
     }
 }
 
-/// The size of `pixels` (8-bit, `channels` x `height` x `width`, CHW) as a PNG at the
-/// best compression, in bits per dimension: the input complexity of [`OodScore::Complexity`].
-pub fn png_bits_per_dim(pixels: &[u8], channels: usize, height: usize, width: usize) -> f64 {
-    use image::ImageEncoder;
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    let dim = channels * height * width;
-    assert_eq!(
-        pixels.len(),
-        dim,
-        "pixels must be channels x height x width"
-    );
-    // CHW to interleaved HWC, as PNG stores it.
-    let mut hwc = vec![0u8; dim];
-    for c in 0..channels {
-        for i in 0..height * width {
-            hwc[i * channels + c] = pixels[c * height * width + i];
-        }
-    }
-    let color = match channels {
-        1 => image::ExtendedColorType::L8,
-        3 => image::ExtendedColorType::Rgb8,
-        n => panic!("PNG holds 1 or 3 channels, not {n}"),
-    };
-    let mut bytes = Vec::new();
-    PngEncoder::new_with_quality(
-        Cursor::new(&mut bytes),
-        CompressionType::Best,
-        FilterType::Adaptive,
-    )
-    .write_image(&hwc, width as u32, height as u32, color)
-    .expect("encoding to memory cannot fail");
-    8.0 * bytes.len() as f64 / dim as f64
+/// The size of an image's 8-bit `pixels` compressed by DEFLATE at its best level (zlib,
+/// the compressor inside PNG, without PNG's row filters and container), in bits per
+/// pixel value: the input complexity of [`OodScore::Complexity`].
+pub fn compressed_bits_per_dim(pixels: &[u8]) -> f64 {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(pixels)
+        .expect("compressing to memory cannot fail");
+    let bytes = z.finish().expect("compressing to memory cannot fail");
+    8.0 * bytes.len() as f64 / pixels.len() as f64
 }
 
-/// What every score needs of one image: the model's score and the image's lossless size.
+/// What every score needs of one image: the model's score and the image's compressed
+/// size.
 pub struct Measured {
     pub score: ImageScore,
-    pub png_bits_per_dim: f64,
+    pub compressed_bits_per_dim: f64,
 }
 
 /// [`Measured`] for images `indices` of `data`, through `plan` in evaluation mode.
@@ -119,12 +139,7 @@ pub fn measure(
         .zip(indices)
         .map(|(score, &i)| Measured {
             score,
-            png_bits_per_dim: png_bits_per_dim(
-                data.image(i),
-                data.channels,
-                data.height,
-                data.width,
-            ),
+            compressed_bits_per_dim: compressed_bits_per_dim(data.image(i)),
         })
         .collect())
 }
@@ -137,15 +152,15 @@ pub struct Separation {
     pub outlier_mean: f64,
 }
 
-/// Every score's [`Separation`]; typicality is measured from the inliers' mean bits/dim.
+/// Every score's [`Separation`], the inliers giving the [`Reference`].
 pub fn separate(inliers: &[Measured], outliers: &[Measured]) -> Vec<Separation> {
-    let typical = mean(inliers.iter().map(|m| m.score.bits_per_dim));
+    let own = Reference::of(inliers);
     OodScore::ALL
         .into_iter()
         .map(|score| {
             let values = |set: &[Measured]| -> Vec<f64> {
                 set.iter()
-                    .map(|m| score.of(&m.score, m.png_bits_per_dim, typical))
+                    .map(|m| score.of(&m.score, m.compressed_bits_per_dim, &own))
                     .collect()
             };
             let (i, o) = (values(inliers), values(outliers));
@@ -162,6 +177,14 @@ pub fn separate(inliers: &[Measured], outliers: &[Measured]) -> Vec<Separation> 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
     sum / n as f64
+}
+
+/// The mean and the sample standard deviation.
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    assert!(values.len() >= 2, "a spread needs two values at least");
+    let m = mean(values.iter().copied());
+    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+    (m, var.sqrt())
 }
 
 /// The area under the ROC curve of a score that should be higher on `outliers` than on
@@ -223,21 +246,54 @@ mod tests {
         }
     }
 
+    fn reference(bits_per_dim_mean: f64) -> Reference {
+        Reference {
+            bits_per_dim_mean,
+            bits_per_dim_std: 0.5,
+            complexity_mean: -0.5,
+            complexity_std: 0.25,
+        }
+    }
+
     /// Each score of a fixed image, by hand: 2.0 bits/dim, of which 0.5 preprocessing,
-    /// 0.75 + 0.125 the first scale and 0.5 + 0.125 the second.
+    /// 0.75 + 0.125 the first scale and 0.5 + 0.125 the second, compressed to 1.5.
     #[test]
     fn scores_of_a_fixed_image_match_a_hand_computation() {
         let s = two_scales();
-        assert!(close(OodScore::BitsPerDim.of(&s, 1.5, 1.8), 2.0));
-        assert!(close(OodScore::Complexity.of(&s, 1.5, 1.8), 0.5));
-        assert!(close(OodScore::LaterScales.of(&s, 1.5, 1.8), 0.625));
-        assert!(close(OodScore::Typicality.of(&s, 1.5, 1.8), 0.2));
-        assert!(close(OodScore::Typicality.of(&s, 1.5, 2.25), 0.25));
+        let own = reference(1.8);
+        assert!(close(OodScore::BitsPerDim.of(&s, 1.5, &own), 2.0));
+        assert!(close(OodScore::Complexity.of(&s, 1.5, &own), 0.5));
+        assert!(close(OodScore::LaterScales.of(&s, 1.5, &own), 0.625));
+        assert!(close(OodScore::Typicality.of(&s, 1.5, &own), 0.2));
+        assert!(close(
+            OodScore::Typicality.of(&s, 1.5, &reference(2.25)),
+            0.25
+        ));
+        // Typicality |2.0 - 1.8| / 0.5 = 0.4, complexity (0.5 + 0.5) / 0.25 = 4: the larger.
+        assert!(close(OodScore::Combined.of(&s, 1.5, &own), 4.0));
+        // Compressed to 2.75: complexity (-0.75 + 0.5) / 0.25 = -1, typicality 0.4.
+        assert!(close(OodScore::Combined.of(&s, 2.75, &own), 0.4));
     }
 
-    /// A flat image compresses to a few bits per pixel at most; noise to about 8.
+    /// The reference of two images: means and sample standard deviations by hand.
     #[test]
-    fn png_size_tracks_how_complex_an_image_is() {
+    fn the_reference_is_the_mean_and_spread_of_the_own_test_images() {
+        let image = |bits_per_dim: f64, compressed: f64| Measured {
+            score: ImageScore {
+                bits_per_dim,
+                ..two_scales()
+            },
+            compressed_bits_per_dim: compressed,
+        };
+        let own = Reference::of(&[image(1.0, 2.0), image(2.0, 2.0)]);
+        let half_sqrt2 = 0.5f64.sqrt();
+        assert!(close(own.bits_per_dim_mean, 1.5) && close(own.bits_per_dim_std, half_sqrt2));
+        assert!(close(own.complexity_mean, -0.5) && close(own.complexity_std, half_sqrt2));
+    }
+
+    /// A flat image compresses to a fraction of a bit per pixel; noise to no less than 8.
+    #[test]
+    fn compressed_size_tracks_how_complex_an_image_is() {
         let flat = vec![17u8; 28 * 28];
         let mut state = 1u32;
         let noise: Vec<u8> = (0..28 * 28)
@@ -247,10 +303,10 @@ mod tests {
             })
             .collect();
         let (f, n) = (
-            png_bits_per_dim(&flat, 1, 28, 28),
-            png_bits_per_dim(&noise, 1, 28, 28),
+            compressed_bits_per_dim(&flat),
+            compressed_bits_per_dim(&noise),
         );
-        assert!(f < 1.0, "flat image: {f} bits/dim");
-        assert!(n > 7.5, "noise: {n} bits/dim");
+        assert!(f < 0.5, "flat image: {f} bits/dim");
+        assert!(n >= 8.0, "noise: {n} bits/dim");
     }
 }

@@ -910,7 +910,13 @@ fn ood_of_a_dataset_against_itself_is_chance() {
     let names: Vec<&str> = lines.iter().map(|l| l["score"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["bits_per_dim", "complexity", "later_scales", "typicality"]
+        [
+            "bits_per_dim",
+            "complexity",
+            "later_scales",
+            "typicality",
+            "combined"
+        ]
     );
     for l in &lines {
         assert_eq!(l["auroc"].as_f64(), Some(0.5), "{l}");
