@@ -13,7 +13,7 @@ use super::out;
 use crate::model::ModelConfig;
 use crate::model::plan::Memory;
 use crate::model::state::ModelState;
-use crate::train::{Event, Finish, Position, Settings, Trainer, prepare_new_run};
+use crate::train::{Event, Finish, Position, ResumeChanges, Settings, Trainer, prepare_new_run};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -77,6 +77,11 @@ pub struct TrainArgs {
     /// gradients then differ in their last bits, so the continuation is not bit-exact.
     #[arg(long, value_enum)]
     memory: Option<Memory>,
+    /// With --resume: choose the conv kernels again instead of running the ones the
+    /// checkpoint names (faster where this build has faster ones; the continuation then
+    /// differs from an uninterrupted run by rounding).
+    #[arg(long, requires = "resume")]
+    retune: bool,
     /// Start a new run from the weights of this file (a weights-only file or a
     /// checkpoint; its model config is used, the optimizer starts afresh).
     #[arg(long, conflicts_with_all = ["preset", "config", "features", "blocks"])]
@@ -104,7 +109,11 @@ pub fn run(args: TrainArgs, adapter: Option<&str>) -> anyhow::Result<()> {
     ));
     let mut trainer = if args.resume {
         // The run's own dataset unless --data names another (checked by image count).
-        let mut t = Trainer::resume(gpu, &args.out, args.memory, |config, saved| {
+        let changes = ResumeChanges {
+            memory: args.memory,
+            retune: args.retune,
+        };
+        let mut t = Trainer::resume(gpu, &args.out, changes, |config, saved| {
             load_data(config, args.data.as_deref().or(saved))
         })?;
         t.settings.epochs = t.settings.epochs.max(args.epochs);

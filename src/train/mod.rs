@@ -12,4 +12,4 @@ pub use crate::model::{EVAL_SEED, EvalNoise, eval_noise};
 pub use evaluate::{Evaluation, evaluate};
 pub use position::Position;
 pub use run_folder::{CHECKPOINT_FILE, prepare_new_run};
-pub use trainer::{Event, Finish, MAX_SAMPLES, Settings, Trainer, check_samples};
+pub use trainer::{Event, Finish, MAX_SAMPLES, ResumeChanges, Settings, Trainer, check_samples};

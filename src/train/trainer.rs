@@ -58,6 +58,19 @@ pub struct Settings {
     pub memory: Memory,
 }
 
+/// What a resumed run does differently from how it ran; the default changes nothing, so
+/// the run continues bit for bit.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResumeChanges {
+    /// Another memory policy (see [`Settings::memory`]): the gradients differ in their
+    /// last bits.
+    pub memory: Option<Memory>,
+    /// Choose the conv kernels again (tuned for this program and adapter) instead of the
+    /// ones the checkpoint names: faster kernels where there are new ones, results that
+    /// differ from an uninterrupted run's by rounding.
+    pub retune: bool,
+}
+
 /// What the loop reports as it goes.
 pub enum Event<'a> {
     Start {
@@ -182,14 +195,14 @@ impl Trainer {
         })
     }
 
-    /// Resumes from `<out>/checkpoint.safetensors`: model, optimizer, RNG, settings and
-    /// position as saved, except `memory` where given (see [`Settings::memory`]); `data`
-    /// loads the dataset for the checkpoint's model. Refused while another run writes
-    /// into `out`; the metrics are cut back to the checkpoint's position.
+    /// Resumes from `<out>/checkpoint.safetensors`: model, optimizer, RNG, settings,
+    /// position and conv kernels as saved, except what `changes` changes; `data` loads
+    /// the dataset for the checkpoint's model. Refused while another run writes into
+    /// `out`; the metrics are cut back to the checkpoint's position.
     pub fn resume(
         gpu: Arc<crate::Gpu>,
         out: &Path,
-        memory: Option<Memory>,
+        changes: ResumeChanges,
         data: impl FnOnce(&crate::model::ModelConfig, Option<&Path>) -> Result<DataSplit>,
     ) -> Result<Trainer> {
         if !out.is_dir() {
@@ -228,7 +241,7 @@ impl Trainer {
             )));
         }
         settings.train_images = images;
-        settings.memory = memory.unwrap_or(settings.memory);
+        settings.memory = changes.memory.unwrap_or(settings.memory);
         // The checksum covers the tensors, not this metadata: check it makes sense.
         check_settings(&settings)
             .map_err(|e| in_file(Error::Config(format!("{META_SETTINGS}: {e}"))))?;
@@ -248,6 +261,7 @@ impl Trainer {
         check_adam_steps(&state, position).map_err(in_file)?;
         if let Some(tuning) = state.gpu.tuning()
             && ckpt.meta.contains_key(META_KERNELS)
+            && !changes.retune
         {
             tuning.pin(meta_json(&ckpt, META_KERNELS).map_err(in_file)?);
         }

@@ -12,7 +12,9 @@ use realnvp::model::state::ModelState;
 use realnvp::ops::adam::AdamConfig;
 use realnvp::ops::conv2d::{ConvKernels, Gemm, WeightGrad};
 use realnvp::train::CHECKPOINT_FILE;
-use realnvp::train::{EvalNoise, Evaluation, Event, Finish, Position, Settings, Trainer};
+use realnvp::train::{
+    EvalNoise, Evaluation, Event, Finish, Position, ResumeChanges, Settings, Trainer,
+};
 
 use crate::common::gpu;
 
@@ -172,7 +174,10 @@ fn saved_and_reloaded_model_gives_identical_log_likelihoods() {
     run(&mut t);
     let before = evaluate(&t, &test_set(), EvalNoise::Half);
     drop(t);
-    let resumed = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data())).unwrap();
+    let resumed = Trainer::resume(gpu(), dir.path(), ResumeChanges::default(), |_, _| {
+        Ok(tiny_data())
+    })
+    .unwrap();
     assert_eq!(
         resumed.position,
         Position {
@@ -202,10 +207,18 @@ fn a_run_keeps_its_memory_policy_unless_resume_replaces_it() {
     run(&mut t);
     drop(t);
     let resume = |memory| {
-        Trainer::resume(gpu(), dir.path(), memory, |_, _| Ok(tiny_data()))
-            .unwrap()
-            .settings
-            .memory
+        Trainer::resume(
+            gpu(),
+            dir.path(),
+            ResumeChanges {
+                memory,
+                ..Default::default()
+            },
+            |_, _| Ok(tiny_data()),
+        )
+        .unwrap()
+        .settings
+        .memory
     };
     assert_eq!(resume(None), Memory::Store);
     assert_eq!(resume(Some(Memory::Recompute)), Memory::Recompute);
@@ -255,7 +268,10 @@ fn resume_continues_exactly() {
     );
     run(&mut first);
     drop(first);
-    let mut second = Trainer::resume(gpu(), split.path(), None, |_, _| Ok(tiny_data())).unwrap();
+    let mut second = Trainer::resume(gpu(), split.path(), ResumeChanges::default(), |_, _| {
+        Ok(tiny_data())
+    })
+    .unwrap();
     assert_eq!(
         second.position,
         Position {
@@ -298,10 +314,12 @@ fn damaged_checkpoints_are_refused_with_the_file_named() {
     let path = dir.path().join(CHECKPOINT_FILE);
     let bytes = std::fs::read(&path).unwrap();
     let resume_err = || {
-        Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data()))
-            .err()
-            .expect("must fail")
-            .to_string()
+        Trainer::resume(gpu(), dir.path(), ResumeChanges::default(), |_, _| {
+            Ok(tiny_data())
+        })
+        .err()
+        .expect("must fail")
+        .to_string()
     };
 
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
@@ -523,7 +541,10 @@ fn a_kill_during_an_epochs_end_resumes_into_that_end() {
         .unwrap();
     }
     drop(t);
-    let mut resumed = Trainer::resume(gpu(), left.path(), None, |_, _| Ok(tiny_data())).unwrap();
+    let mut resumed = Trainer::resume(gpu(), left.path(), ResumeChanges::default(), |_, _| {
+        Ok(tiny_data())
+    })
+    .unwrap();
     assert_eq!(
         resumed.position,
         Position {
@@ -638,10 +659,12 @@ fn metadata_that_cannot_be_is_refused_on_resume() {
         bad.meta.insert(key.into(), value);
         // Saved properly: the checksum covers the tensors, not this metadata.
         realnvp::checkpoint::save(&path, &bad).unwrap();
-        let e = Trainer::resume(gpu(), dir.path(), None, |_, _| Ok(tiny_data()))
-            .err()
-            .expect("refused")
-            .to_string();
+        let e = Trainer::resume(gpu(), dir.path(), ResumeChanges::default(), |_, _| {
+            Ok(tiny_data())
+        })
+        .err()
+        .expect("refused")
+        .to_string();
         assert!(
             e.contains(CHECKPOINT_FILE) && e.contains(key) && e.contains(why),
             "{e}"
@@ -720,6 +743,16 @@ fn a_resumed_run_runs_the_kernels_its_checkpoint_names() {
             .unwrap();
     }
     assert_ne!(second.tuning().unwrap().in_use(), recorded);
-    Trainer::resume(second.clone(), &out, None, |_, _| Ok(tiny_data())).unwrap();
+    // Asked to choose again, it keeps its own choices.
+    let retune = ResumeChanges {
+        retune: true,
+        ..Default::default()
+    };
+    Trainer::resume(second.clone(), &out, retune, |_, _| Ok(tiny_data())).unwrap();
+    assert_ne!(second.tuning().unwrap().in_use(), recorded);
+    Trainer::resume(second.clone(), &out, ResumeChanges::default(), |_, _| {
+        Ok(tiny_data())
+    })
+    .unwrap();
     assert_eq!(second.tuning().unwrap().in_use(), recorded);
 }

@@ -16,7 +16,7 @@ use realnvp::model::plan::Memory;
 use realnvp::model::saved::Contents;
 use realnvp::model::state::ModelState;
 use realnvp::train::CHECKPOINT_FILE;
-use realnvp::train::{Event, Position, Settings, Trainer, prepare_new_run};
+use realnvp::train::{Event, Position, ResumeChanges, Settings, Trainer, prepare_new_run};
 
 use super::WorkerState;
 use super::jobs::unwinding;
@@ -185,7 +185,10 @@ impl WorkerState {
         let trainer = Trainer::resume(
             self.gpu.clone(),
             dir,
-            Some(Memory::Recompute),
+            ResumeChanges {
+                memory: Some(Memory::Recompute),
+                ..Default::default()
+            },
             |config, saved| Ok(data::load_for_model(saved, config.chw())?.0),
         )?;
         self.begin(trainer, status);
