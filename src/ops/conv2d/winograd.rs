@@ -244,6 +244,9 @@ impl Transforms {
     }
 }
 
+/// The fewest (image, tile) pairs one partial sum of the Winograd grad weight reduces.
+const MIN_PAIRS: usize = 64;
+
 /// Grad weight through F(4x4, 3x3) for the forward convolution of shape `s`, added into
 /// `dweight`: V of x and dM of dy, the 36 GEMMs reducing over chunks of (image, tile)
 /// pairs into partial sums, then one pass that adds the chunks, transforms back and adds
@@ -260,9 +263,13 @@ pub(super) fn weight_grad(
     let elements = Tile::F4.elements();
     let pairs = s.n * t.tiles;
     // Enough invocations to fill the adapter (as the direct grad weight does), each
-    // reducing over at least a few pairs.
+    // reducing over at least MIN_PAIRS pairs: shorter chunks spend more on partial sums
+    // than they gain, which at the tuner's small proxy batches ranked this variant below
+    // the direct one that beats it at the full batch.
     let per_chunk = elements * s.cout.div_ceil(16) * s.cin.div_ceil(8);
-    let wanted = 8192usize.div_ceil(per_chunk).clamp(1, pairs);
+    let wanted = 8192usize
+        .div_ceil(per_chunk)
+        .clamp(1, pairs.div_ceil(MIN_PAIRS));
     let pairs_per_chunk = pairs.div_ceil(wanted);
     let chunks = pairs.div_ceil(pairs_per_chunk);
     let partial = gpu.scratch(
