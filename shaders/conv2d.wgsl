@@ -30,10 +30,7 @@ struct Params {
     rows_per_chunk: u32, // wgrad: rows (n, h) per partial sum
     chunks: u32,         // wgrad: number of partial sums
     w_group: u32,        // direct16: images per weight set (0: one set for all images)
-    in_base: u32,        // direct16: where inp and out begin (Winograd's element groups)
-    out_base: u32,
-    w_base: u32,         // where the weights begin (in the storage buffer)
-    _pad0: u32,
+    w_base: u32,         // weight_to_uniform: the first weight it copies
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -48,7 +45,7 @@ struct Params {
 
 fn weight_at(o: u32, i: u32, tap: u32, kk: u32) -> f32 {
     let t = select(tap, kk - 1u - tap, p.flip == 1u);
-    return weight[p.w_base + o * p.o_stride + i * p.i_stride + t];
+    return weight[o * p.o_stride + i * p.i_stride + t];
 }
 
 fn store_out(idx: u32, v: f32) {
@@ -276,7 +273,7 @@ fn $name(k: u32, id: u32) {
         for (var kh = 0u; kh < k; kh++) {
             let hin = i32(h) + i32(kh) - pad;
             if (hin < 0 || hin >= i32(p.height)) { continue; }
-            let base = p.in_base + ((n * p.cin + i) * p.height + u32(hin)) * p.width;
+            let base = ((n * p.cin + i) * p.height + u32(hin)) * p.width;
             var xs: array<f32, 10>;
             for (var j = 0u; j < DIRECT_COLS + k - 1u; j++) {
                 let win = i32(col0 + j) - pad;
@@ -306,7 +303,7 @@ fn $name(k: u32, id: u32) {
         for (var c = 0u; c < 16u; c++) {
             let o = o0 + c;
             if (o < p.cout) {
-                store_out(p.out_base + ((n * p.cout + o) * p.height + h) * p.width + col, vals[c / 4u][c % 4u]);
+                store_out(((n * p.cout + o) * p.height + h) * p.width + col, vals[c / 4u][c % 4u]);
             }
         }
     }

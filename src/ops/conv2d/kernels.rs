@@ -42,10 +42,7 @@ struct Params {
     rows_per_chunk: u32,
     chunks: u32,
     w_group: u32,
-    in_base: u32,
-    out_base: u32,
     w_base: u32,
-    _pad: [u32; 3],
 }
 
 /// The variants of the implicit GEMM that computes forward and grad input.
@@ -71,9 +68,10 @@ pub enum Gemm {
     /// As `Broadcast8` with 16 channels.
     Broadcast16,
     /// Winograd F(2x2, 3x3) (3x3 kernels only): input and weight transforms, the 16
-    /// GEMMs as 1x1 `Direct16Uniform` convolutions (`Direct16` when one element's
-    /// transformed weights pass [`UNIFORM_WEIGHTS`]), the output transform. 2.25x fewer
-    /// multiplies; its bits differ from the direct variants' by rounding.
+    /// element-wise GEMMs (winograd.wgsl's, with the weights in a uniform buffer; a 1x1
+    /// `Direct16` convolution when one element's transformed weights pass
+    /// [`UNIFORM_WEIGHTS`]), the output transform. 2.25x fewer multiplies; its bits
+    /// differ from the direct variants' by rounding.
     Winograd,
     /// Winograd F(4x4, 3x3): as `Winograd` with 36 GEMMs on a quarter of the tiles, 4x
     /// fewer multiplies, and a few times its rounding error.
@@ -377,9 +375,10 @@ fn stage_weights(
 }
 
 /// [`gemm`] through Winograd with `tile`: the weight and input transforms, the
-/// element-wise GEMMs as 1x1 direct convolutions, each over a group of elements whose
-/// transformed weights fit the uniform buffer together (one image per element),
-/// then the output transform (with the bias, written or added as `params` says).
+/// element-wise GEMMs over groups of elements whose transformed weights fit the uniform
+/// buffer together (winograd.wgsl's GEMM; past that, one 1x1 `Direct16` convolution with
+/// one image per element), then the output transform (with the bias, written or added
+/// as `params` says).
 #[allow(clippy::too_many_arguments)]
 fn winograd_gemm(
     kind: &'static str,
@@ -407,22 +406,18 @@ fn winograd_gemm(
         t.input(gpu, transform, inp)?,
     ];
     let per_element = s.cout * s.cin;
-    let (direct, group) = if uniform_weights_fit(gpu, per_element) {
-        (Gemm::Direct16Uniform, UNIFORM_WEIGHTS / per_element)
-    } else {
-        (Gemm::Direct16, tile.elements())
-    };
     let elements = tile.elements();
-    for first in (0..elements).step_by(group) {
-        let count = group.min(elements - first);
-        if direct == Gemm::Direct16Uniform {
+    if uniform_weights_fit(gpu, per_element) {
+        // Groups of elements whose transformed weights fit the uniform buffer together.
+        let group = UNIFORM_WEIGHTS / per_element;
+        for first in (0..elements).step_by(group) {
             let (staging, staged) = stage_weights(gpu, &t.u, first * per_element)?;
             dispatches.push(staging);
-            dispatches.push(t.gemm(gpu, kind, &staged, first, count)?);
-            continue;
+            dispatches.push(t.gemm(gpu, kind, &staged, first, group.min(elements - first))?);
         }
-        let g = t.gemm_shape(count);
-        let one = t.gemm_shape(1);
+    } else {
+        // Every element as one 1x1 `Direct16` convolution, one image per element.
+        let g = t.gemm_shape(elements);
         let gemm_params = Params {
             batch: g.n as u32,
             cin: g.cin as u32,
@@ -432,15 +427,12 @@ fn winograd_gemm(
             o_stride: g.cin as u32,
             i_stride: 1,
             w_group: 1,
-            in_base: (first * one.cin * one.w) as u32,
-            out_base: (first * one.cout * one.w) as u32,
-            w_base: (first * per_element) as u32,
             ..Default::default()
         };
         dispatches.extend(gemm(
             kind,
             gpu,
-            direct,
+            Gemm::Direct16,
             g,
             gemm_params,
             &t.v,
