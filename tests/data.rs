@@ -97,6 +97,24 @@ mod mnist {
         assert_eq!(train_only, split.train);
     }
 
+    /// The bundled Fashion-MNIST test subset, read as one IDX file with its labels.
+    #[test]
+    fn bundled_fashion_subset_loads_with_labels() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/fashion-mnist/fashion-test-images-idx3-ubyte.gz");
+        let set = data::load(&file, 1, 28, 28).unwrap();
+        assert_eq!((set.len(), set.shape()), (500, [1, 28, 28]));
+        let labels = set.labels.as_ref().expect("labels beside the images");
+        for class in 0..10 {
+            assert!(labels.contains(&class), "class {class} missing");
+        }
+        let mean = set.images.iter().map(|&p| f64::from(p)).sum::<f64>() / set.images.len() as f64;
+        assert!(
+            (65.0..80.0).contains(&mean),
+            "mean pixel {mean}, Fashion-MNIST's is about 73"
+        );
+    }
+
     #[test]
     fn gzip_and_raw_files_give_the_same_data() {
         let raw = TempDir::new().unwrap();
