@@ -892,21 +892,27 @@ mod cli {
     mod run_folder;
 }
 
-/// `ood` prints one AUROC per score. A dataset against itself separates nothing: every
-/// score's AUROC is exactly one half.
-#[test]
-fn ood_of_a_dataset_against_itself_is_chance() {
-    let lines = json_lines(&ok(&[
+/// `realnvp ood` of the bundled MNIST model, its bundled test digits against `out`,
+/// the first `count` images of each: one JSON line per score.
+fn mnist_model_ood(out: &str, count: &str) -> Vec<serde_json::Value> {
+    json_lines(&ok(&[
         "ood",
         "--checkpoint",
         "assets/models/mnist.safetensors",
         "--in",
         "assets/mnist",
         "--out",
-        "assets/mnist",
+        out,
         "--count",
-        "12",
-    ]));
+        count,
+    ]))
+}
+
+/// `ood` prints one AUROC per score. A dataset against itself separates nothing: every
+/// score's AUROC is exactly one half.
+#[test]
+fn ood_of_a_dataset_against_itself_is_chance() {
+    let lines = mnist_model_ood("assets/mnist", "12");
     let names: Vec<&str> = lines.iter().map(|l| l["score"].as_str().unwrap()).collect();
     assert_eq!(
         names,
@@ -934,17 +940,10 @@ fn ood_of_a_dataset_against_itself_is_chance() {
 /// noise).
 #[test]
 fn ood_tells_clothes_from_digits_for_the_mnist_model() {
-    let lines = json_lines(&ok(&[
-        "ood",
-        "--checkpoint",
-        "assets/models/mnist.safetensors",
-        "--in",
-        "assets/mnist",
-        "--out",
+    let lines = mnist_model_ood(
         "assets/fashion-mnist/fashion-test-images-idx3-ubyte.gz",
-        "--count",
         "48",
-    ]));
+    );
     for l in &lines {
         let auroc = l["auroc"].as_f64().unwrap();
         match l["score"].as_str().unwrap() {

@@ -87,6 +87,12 @@ pub(super) struct Transforms {
     pub m: Tensor,
 }
 
+/// The length of a channel's row of (image, tile) pairs in V and M: whole vec4s (the
+/// shader's `row_length`).
+fn row_length(n: usize, tiles: usize) -> usize {
+    (n * tiles).next_multiple_of(4)
+}
+
 /// Tiles per image of an h x w plane and per row.
 fn tiles(tile: Tile, s: ConvShape) -> (usize, usize) {
     let tiles_w = s.w.div_ceil(tile.side());
@@ -97,7 +103,7 @@ fn tiles(tile: Tile, s: ConvShape) -> (usize, usize) {
 /// 3x3 kernels, and V and M within one storage binding.
 pub(super) fn fits(gpu: &Gpu, tile: Tile, s: ConvShape) -> bool {
     let (tiles, _) = tiles(tile, s);
-    let row = (s.n * tiles).next_multiple_of(4);
+    let row = row_length(s.n, tiles);
     let largest = tile.elements() * s.cin.max(s.cout) * row * 4;
     s.k == 3 && largest as u64 <= gpu.device.limits().max_storage_buffer_binding_size
 }
@@ -106,7 +112,7 @@ impl Transforms {
     pub fn new(gpu: &Gpu, tile: Tile, s: ConvShape) -> Result<Transforms> {
         let (tiles, tiles_w) = tiles(tile, s);
         let e = tile.elements();
-        let row = (s.n * tiles).next_multiple_of(4);
+        let row = row_length(s.n, tiles);
         Ok(Transforms {
             tile,
             s,
